@@ -1,0 +1,136 @@
+#pragma once
+// Application configuration (SPEC §3): config/application.yml, overlaid by
+// config/application-{profile}.yml, by environment variables (relaxed binding:
+// datasource.pool.maximum-pool-size <-> DATASOURCE_POOL_MAXIMUM_POOL_SIZE) and by --set key=value.
+// Every key is declared in one schema (config.cpp); an unknown key or an invalid value throws
+// ConfigError whose message names the key and where it came from.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ec::ops {
+
+using Millis = std::chrono::milliseconds;
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ServerConfig {
+    std::string address = "0.0.0.0";
+    std::uint16_t port = 8080;
+    int threads = 0;  // 0 = one per core
+    std::size_t max_body_size = 1024 * 1024;
+    std::size_t max_header_size = 16 * 1024;
+    Millis request_timeout{30'000};
+    Millis idle_timeout{60'000};
+    int max_connections = 10'000;
+    Millis shutdown_timeout{30'000};
+};
+
+struct PoolConfig {
+    int maximum_pool_size = 10;
+    int minimum_idle = 10;
+    Millis connection_timeout{3'000};
+    Millis idle_timeout{600'000};
+    Millis max_lifetime{1'800'000};
+    Millis leak_detection_threshold{0};  // 0 = off
+    Millis stats_log_interval{30'000};
+};
+
+struct DatasourceConfig {
+    std::string url = "postgresql://postgres@127.0.0.1:5432/ecommerce";
+    Millis statement_timeout{10'000};
+    PoolConfig pool;
+};
+
+struct RedisConfig {
+    std::string url = "redis://127.0.0.1:6379/0";
+    Millis timeout{1'000};
+    int pool_size = 2;  // connections; each pipelines many in-flight commands
+};
+
+struct BreakerConfig {
+    int failure_threshold = 5;       // consecutive failures that open the breaker
+    Millis wait_in_open{2'000};      // open -> half-open after this long
+    int half_open_max_calls = 1;     // trial calls let through while half-open
+    int success_threshold = 1;       // successes in half-open that close it again
+};
+
+struct BusinessConfig {
+    std::string time_zone = "Asia/Seoul";
+};
+
+struct RankingBackupConfig {
+    Millis interval{600'000};
+    int size = 100;
+};
+
+struct RankingConfig {
+    Millis key_ttl{3LL * 24 * 3600 * 1000};
+    RankingBackupConfig backup;
+};
+
+struct CouponIssuerConfig {
+    int batch_size = 100;
+    std::string consumer_name;  // empty = hostname-pid
+    int max_retries = 5;
+    Millis claim_idle{5'000};
+    Millis block{1'000};
+};
+
+struct CouponConfig {
+    Millis reservation_ttl{24LL * 3600 * 1000};
+    CouponIssuerConfig issuer;
+};
+
+struct SeedConfig {
+    bool demo_data = false;
+    bool load_test_users = false;
+};
+
+struct LoggingConfig {
+    std::string level = "info";  // trace, debug, info, warn, error, off
+    bool json = false;
+};
+
+struct MigrationConfig {
+    bool on_start = true;  // `serve` applies pending migrations unless false
+};
+
+struct AppConfig {
+    std::string profile;  // "", "local", "test" or "prod"
+    ServerConfig server;
+    DatasourceConfig datasource;
+    RedisConfig redis;
+    BreakerConfig redis_breaker;  // circuit-breaker.redis.*
+    BusinessConfig business;
+    RankingConfig ranking;
+    CouponConfig coupon;
+    SeedConfig seed;
+    LoggingConfig logging;
+    MigrationConfig migration;
+};
+
+struct ConfigSources {
+    std::string config_dir = "config";
+    std::string profile;                     // may be empty
+    std::map<std::string, std::string> env;  // usually the process environment
+    std::vector<std::string> sets;           // "key=value" from --set
+};
+
+AppConfig load_config(const ConfigSources& sources);
+
+// "500ms", "2s", "10m", "1h", "1d" (a bare integer is milliseconds, as in Spring).
+Millis parse_duration(const std::string& text);
+// "512KiB", "1MiB", "2GiB", "100B" or a bare integer (bytes); KB/MB also accepted as 1000-based.
+std::size_t parse_size(const std::string& text);
+
+// Environment snapshot of the current process, for ConfigSources::env.
+std::map<std::string, std::string> process_environment();
+
+}  // namespace ec::ops
