@@ -5,6 +5,7 @@
 // "_seconds" (+ _count/_sum/_bucket/_max) for timers. Every method is thread-safe; the returned
 // references stay valid for the registry's lifetime, so hot paths look a metric up once.
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -64,6 +65,12 @@ const std::vector<double>& default_timer_buckets();
 
 class MetricsRegistry {
 public:
+    // Out of line because Family is incomplete here.
+    MetricsRegistry();
+    ~MetricsRegistry();
+    MetricsRegistry(const MetricsRegistry&) = delete;
+    MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+
     Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {});
     Gauge& gauge(std::string_view name, std::string_view help, const Labels& labels = {});
     // A gauge whose value is read when scraped (pool sizes, stream lengths, breaker state).
@@ -84,9 +91,12 @@ public:
 
 private:
     struct Family;
-    Family& family(std::string_view name, std::string_view help, int kind);
+    Family& family(std::string_view name, std::string_view help, int kind);  // requires mutex_
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<Family>, std::less<>> families_;
+    // Prometheus sample names already claimed, so two dotted names that sanitise to the same
+    // exposition name (e.g. counter "a" and gauge "a.total") are rejected at registration.
+    std::map<std::string, std::string, std::less<>> claimed_;
 };
 
 }  // namespace ec::ops

@@ -63,9 +63,18 @@ public:
     // Closes the connections and fails pending calls with RedisUnavailable.
     void stop();
 
-    // Sends one command; may be called from any thread/strand concurrently.
+    // Sends one command; may be called from any thread/strand concurrently. Throws RedisUnavailable
+    // when the breaker is open, no connection is up, 10,000 commands are already pending on every
+    // connection, the reply does not arrive within redis.timeout (the connection is then reset:
+    // replies are FIFO, so everything behind a late reply is late too), or the connection drops.
+    //
+    // Connections are shared and pipelined, so commands that depend on per-connection state or
+    // hold the connection do not belong here: no MULTI/EXEC (use a Lua script via eval()), no
+    // SELECT/AUTH/CLIENT, no SUBSCRIBE, and no blocking reads (BLPOP, XREADGROUP ... BLOCK): a
+    // blocked command stalls every command queued behind it and trips the timeout. Poll instead.
     boost::asio::awaitable<Reply> command(std::vector<std::string> args);
-    // EVALSHA with a NOSCRIPT fallback to EVAL (which also loads it).
+    // EVALSHA with a NOSCRIPT fallback to EVAL (which also loads it). `script` must outlive the
+    // call (those from lua_script() live forever).
     boost::asio::awaitable<Reply> eval(const LuaScript& script, std::vector<std::string> keys,
                                        std::vector<std::string> args);
     // PING bypassing nothing: used by health checks (goes through the breaker too).

@@ -1,0 +1,73 @@
+#pragma once
+// One non-blocking libpq connection driven by the Asio loop: libpq does the protocol, Asio waits
+// for the socket. A connection is used by one coroutine at a time (the pool hands out leases).
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "infra/postgres/pg_result.hpp"
+
+struct pg_conn;
+
+namespace ec::infra::pg {
+
+class PgConnection {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    // Connects without blocking the loop; throws PgUnavailable after `timeout`.
+    static boost::asio::awaitable<std::unique_ptr<PgConnection>> connect(boost::asio::any_io_executor executor,
+                                                                        const std::string& url,
+                                                                        std::chrono::milliseconds timeout);
+    ~PgConnection();
+    PgConnection(const PgConnection&) = delete;
+    PgConnection& operator=(const PgConnection&) = delete;
+
+    // Runs one parameterised statement as a named prepared statement (prepared on first use on this
+    // connection). Throws PgError for server errors, PgUnavailable for I/O failures/timeouts (the
+    // connection is then broken and will be discarded).
+    boost::asio::awaitable<Result> query_params(std::string_view sql, Params params);
+    // query("... $1 ... $2", a, b): parameters are converted to text Params. (A plain function, not
+    // a coroutine: g++ 12 miscompiles braced lists inside co_await expressions, so call sites never
+    // need one.)
+    template <typename... Args>
+    boost::asio::awaitable<Result> query(std::string_view sql, Args&&... args) {
+        return query_params(sql, Params{Param(std::forward<Args>(args))...});
+    }
+    // Runs a script of one or more statements without parameters (BEGIN, migrations, LISTEN ...).
+    boost::asio::awaitable<Result> execute(std::string_view sql);
+
+    // Cheap liveness check without a round trip: reads what the server may have sent (a FATAL on
+    // shutdown, or EOF) and reports whether the connection is still usable.
+    bool probe_alive();
+    bool broken() const { return broken_; }
+    bool in_transaction() const;
+    void set_io_timeout(std::chrono::milliseconds t) { io_timeout_ = t; }
+
+    Clock::time_point created_at() const { return created_at_; }
+    std::uint64_t id() const { return id_; }
+
+private:
+    PgConnection(boost::asio::any_io_executor executor, pg_conn* conn);
+    boost::asio::awaitable<Result> run_query(std::string_view sql, const Params* params, const std::string* stmt);
+    boost::asio::awaitable<void> flush();
+    boost::asio::awaitable<Result> collect();
+    boost::asio::awaitable<void> wait(bool writable);
+    void fail(const std::string& what);
+
+    boost::asio::any_io_executor executor_;
+    pg_conn* conn_;
+    boost::asio::posix::stream_descriptor socket_;
+    std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+    std::chrono::milliseconds io_timeout_{15'000};
+    Clock::time_point created_at_;
+    std::uint64_t id_;
+    bool broken_ = false;
+};
+
+}  // namespace ec::infra::pg

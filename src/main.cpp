@@ -1,0 +1,192 @@
+// Composition root: parses the command line, loads configuration and wires the layers together.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include "app/charge_balance.hpp"
+#include "app/get_user.hpp"
+#include "http/routes.hpp"
+#include "http/server.hpp"
+#include "infra/postgres/migrator.hpp"
+#include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/pg_user_repository.hpp"
+#include "infra/postgres/seeder.hpp"
+#include "infra/redis/redis_client.hpp"
+#include "ops/circuit_breaker.hpp"
+#include "ops/config.hpp"
+#include "ops/embedded_file.hpp"
+#include "ops/health.hpp"
+#include "ops/logging.hpp"
+#include "ops/metrics.hpp"
+
+namespace asio = boost::asio;
+using namespace ec;
+
+namespace {
+
+// Runs one coroutine to completion on `ioc` (used before the server starts and by CLI commands).
+template <typename T>
+T run_sync(asio::io_context& ioc, asio::awaitable<T> task) {
+    std::exception_ptr error;
+    std::optional<T> value;
+    asio::co_spawn(ioc, std::move(task), [&](std::exception_ptr e, T v) {
+        error = e;
+        if (!e) value = std::move(v);
+    });
+    ioc.restart();
+    ioc.run();
+    if (error) std::rethrow_exception(error);
+    return std::move(*value);
+}
+
+void set_business_time_zone(const std::string& zone) {
+    // Timestamps on the wire are local date-times of the business zone; localtime_r follows TZ.
+    ::setenv("TZ", zone.c_str(), 1);
+    ::tzset();
+}
+
+infra::pg::MigrationReport run_migrations(asio::io_context& ioc, infra::pg::PgPool& pool) {
+    const auto migrations = infra::pg::parse_migrations(embedded_migrations());
+    auto report = run_sync(ioc, infra::pg::migrate(pool, migrations));
+    spdlog::info("migrations: {} applied now, {} already applied", report.applied, report.already_applied);
+    return report;
+}
+
+void run_seed(asio::io_context& ioc, infra::pg::PgPool& pool, const ops::AppConfig& cfg, bool demo, bool load_test) {
+    if (cfg.profile == "prod") {
+        throw std::runtime_error("seeding is refused in profile 'prod': demo and load-test users are for local/test only");
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto report = run_sync(ioc, infra::pg::seed(pool, demo, load_test));
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    spdlog::info("seed: {} demo users and {} load-test users inserted ({} ms; existing rows kept)", report.demo_users,
+                 report.load_test_users, ms.count());
+}
+
+int serve(const ops::AppConfig& cfg) {
+    const int threads = cfg.server.threads > 0 ? cfg.server.threads
+                                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    asio::io_context ioc(threads);
+    ops::MetricsRegistry metrics;
+    auto pool = infra::pg::PgPool::create(ioc, cfg.datasource, metrics);
+
+    if (cfg.migration.on_start) run_migrations(ioc, *pool);
+    if (cfg.seed.demo_data || cfg.seed.load_test_users) {
+        run_seed(ioc, *pool, cfg, cfg.seed.demo_data, cfg.seed.load_test_users);
+    }
+
+    ops::CircuitBreaker redis_breaker("redis", cfg.redis_breaker);
+    redis_breaker.export_metrics(metrics);
+    infra::redis::RedisClient redis(ioc, cfg.redis, redis_breaker, metrics);
+
+    infra::pg::PgUserRepository users(pool);
+    app::GetUser get_user(users);
+    app::ChargeBalance charge_balance(users);
+
+    ops::Health health;
+    health.add(
+        "db",
+        [pool]() -> asio::awaitable<boost::json::object> {
+            auto conn = co_await pool->acquire();
+            co_await conn->query("SELECT 1");
+            co_return boost::json::object{{"status", "UP"},
+                                          {"details", {{"database", "PostgreSQL"}, {"validationQuery", "SELECT 1"}}}};
+        },
+        true);
+    health.add(
+        "redis",
+        [&redis]() -> asio::awaitable<boost::json::object> {
+            const bool up = co_await redis.ping();
+            co_return boost::json::object{{"status", up ? "UP" : "DOWN"}};
+        },
+        false);
+
+    http::Router router;
+    http::register_user_routes(router, get_user, charge_balance);
+    http::register_actuator_routes(router, metrics, health);
+
+    http::Server server(ioc, cfg.server, router, metrics);
+    pool->start();
+    redis.start();
+    server.start();
+
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        spdlog::info("received signal {}, shutting down", signo);
+        server.shutdown([&] {
+            redis.stop();
+            pool->stop();
+            ioc.stop();
+        });
+    });
+
+    ioc.restart();
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i) workers.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : workers) t.join();
+    spdlog::info("stopped");
+    spdlog::default_logger()->flush();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"ecommerce - e-commerce backend (FCFS coupons, live sales ranking)"};
+    cli.require_subcommand(1);
+    cli.fallthrough();  // `serve --profile test` works as well as `--profile test serve`
+    ops::ConfigSources sources;
+    cli.add_option("--config-dir", sources.config_dir, "Directory holding application*.yml")->capture_default_str();
+    cli.add_option("--profile", sources.profile, "Profile: local, test or prod");
+    cli.add_option("--set", sources.sets, "Override a configuration key: --set server.port=9090")
+        ->allow_extra_args(false);
+    auto* serve_cmd = cli.add_subcommand("serve", "Run the HTTP service (migrates first unless migration.on-start=false)");
+    auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
+    auto* seed_cmd = cli.add_subcommand("seed", "Insert demo and load-test users (idempotent; refused in prod)");
+    bool only_demo = false;
+    bool only_load = false;
+    seed_cmd->add_flag("--demo", only_demo, "Only the demo users");
+    seed_cmd->add_flag("--load-test-users", only_load, "Only the 20,101 load-test users");
+    CLI11_PARSE(cli, argc, argv);
+
+    ops::AppConfig cfg;
+    try {
+        sources.env = ops::process_environment();
+        cfg = ops::load_config(sources);
+    } catch (const ops::ConfigError& e) {
+        std::cerr << "configuration error: " << e.what() << "\n";
+        return 2;
+    }
+    ops::configure_logging(cfg.logging);
+    set_business_time_zone(cfg.business.time_zone);
+
+    try {
+        if (serve_cmd->parsed()) return serve(cfg);
+        asio::io_context ioc(1);
+        ops::MetricsRegistry metrics;
+        auto pool = infra::pg::PgPool::create(ioc, cfg.datasource, metrics);
+        if (migrate_cmd->parsed()) {
+            run_migrations(ioc, *pool);
+        } else if (seed_cmd->parsed()) {
+            const bool both = !only_demo && !only_load;
+            run_seed(ioc, *pool, cfg, both || only_demo, both || only_load);
+        }
+        pool->stop();
+        return 0;
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        spdlog::default_logger()->flush();
+        return 1;
+    }
+}
