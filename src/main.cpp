@@ -61,20 +61,24 @@ infra::pg::MigrationReport run_migrations(asio::io_context& ioc, infra::pg::PgPo
     return report;
 }
 
-void run_seed(asio::io_context& ioc, infra::pg::PgPool& pool, const ops::AppConfig& cfg, bool demo, bool load_test) {
+void run_seed(asio::io_context& ioc, infra::pg::PgPool& pool, const ops::AppConfig& cfg, bool demo,
+              bool load_test) {
     if (cfg.profile == "prod") {
-        throw std::runtime_error("seeding is refused in profile 'prod': demo and load-test users are for local/test only");
+        throw std::runtime_error(
+            "seeding is refused in profile 'prod': demo and load-test users are for local/test only");
     }
     const auto started = std::chrono::steady_clock::now();
     auto report = run_sync(ioc, infra::pg::seed(pool, demo, load_test));
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    spdlog::info("seed: {} demo users and {} load-test users inserted ({} ms; existing rows kept)", report.demo_users,
-                 report.load_test_users, ms.count());
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    spdlog::info("seed: {} demo users and {} load-test users inserted ({} ms; existing rows kept)",
+                 report.demo_users, report.load_test_users, ms.count());
 }
 
 int serve(const ops::AppConfig& cfg) {
-    const int threads = cfg.server.threads > 0 ? cfg.server.threads
-                                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    const int threads = cfg.server.threads > 0
+                            ? cfg.server.threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     asio::io_context ioc(threads);
     ops::MetricsRegistry metrics;
     auto pool = infra::pg::PgPool::create(ioc, cfg.datasource, metrics);
@@ -98,8 +102,8 @@ int serve(const ops::AppConfig& cfg) {
         [pool]() -> asio::awaitable<boost::json::object> {
             auto conn = co_await pool->acquire();
             co_await conn->query("SELECT 1");
-            co_return boost::json::object{{"status", "UP"},
-                                          {"details", {{"database", "PostgreSQL"}, {"validationQuery", "SELECT 1"}}}};
+            co_return boost::json::object{
+                {"status", "UP"}, {"details", {{"database", "PostgreSQL"}, {"validationQuery", "SELECT 1"}}}};
         },
         true);
     health.add(
@@ -147,13 +151,16 @@ int main(int argc, char** argv) {
     cli.require_subcommand(1);
     cli.fallthrough();  // `serve --profile test` works as well as `--profile test serve`
     ops::ConfigSources sources;
-    cli.add_option("--config-dir", sources.config_dir, "Directory holding application*.yml")->capture_default_str();
+    cli.add_option("--config-dir", sources.config_dir, "Directory holding application*.yml")
+        ->capture_default_str();
     cli.add_option("--profile", sources.profile, "Profile: local, test or prod");
     cli.add_option("--set", sources.sets, "Override a configuration key: --set server.port=9090")
         ->allow_extra_args(false);
-    auto* serve_cmd = cli.add_subcommand("serve", "Run the HTTP service (migrates first unless migration.on-start=false)");
+    auto* serve_cmd =
+        cli.add_subcommand("serve", "Run the HTTP service (migrates first unless migration.on-start=false)");
     auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
-    auto* seed_cmd = cli.add_subcommand("seed", "Insert demo and load-test users (idempotent; refused in prod)");
+    auto* seed_cmd =
+        cli.add_subcommand("seed", "Insert demo and load-test users (idempotent; refused in prod)");
     bool only_demo = false;
     bool only_load = false;
     seed_cmd->add_flag("--demo", only_demo, "Only the demo users");

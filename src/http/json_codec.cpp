@@ -72,15 +72,18 @@ std::string local_datetime(std::int64_t epoch_micros) {
     std::tm tm{};
     localtime_r(&t, &tm);
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(micros));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(micros));
     return buf;
 }
 
 std::string local_datetime(std::chrono::system_clock::time_point t) {
-    return local_datetime(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+    return local_datetime(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
 }
 
-std::string now_local_datetime() { return local_datetime(std::chrono::system_clock::now()); }
+std::string now_local_datetime() {
+    return local_datetime(std::chrono::system_clock::now());
+}
 
 }  // namespace ec::http::json

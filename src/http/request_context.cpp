@@ -33,12 +33,18 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
 }
 
 // Echoed values are clipped so a hostile parameter cannot bloat the error body.
-std::string clip(std::string_view s) { return s.size() > 64 ? std::string(s.substr(0, 64)) + "..." : std::string(s); }
+std::string clip(std::string_view s) {
+    return s.size() > 64 ? std::string(s.substr(0, 64)) + "..." : std::string(s);
+}
 }  // namespace
 
 RequestContext::RequestContext(const Request& req, const Route& route, std::vector<std::string_view> params,
                                std::string_view query, std::string request_id)
-    : req_(req), route_(route), params_(std::move(params)), query_(query), request_id_(std::move(request_id)) {}
+    : req_(req),
+      route_(route),
+      params_(std::move(params)),
+      query_(query),
+      request_id_(std::move(request_id)) {}
 
 std::string_view RequestContext::path_string(std::string_view name) const {
     std::size_t i = 0;
@@ -83,7 +89,8 @@ std::optional<std::int64_t> RequestContext::query_int(std::string_view name) con
 
 std::int64_t RequestContext::required_query_int(std::string_view name) const {
     auto v = query_int(name);
-    if (!v) throw DomainError(ErrorCode::InvalidInput, "Query parameter '" + std::string(name) + "' is required");
+    if (!v)
+        throw DomainError(ErrorCode::InvalidInput, "Query parameter '" + std::string(name) + "' is required");
     return *v;
 }
 
@@ -94,7 +101,8 @@ const boost::json::object& RequestContext::json_body() {
     std::string media(ct.substr(0, semi));
     while (!media.empty() && media.back() == ' ') media.pop_back();
     for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const bool is_json = media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"));
+    const bool is_json =
+        media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"));
     if (req_.body().empty()) {
         throw DomainError(ErrorCode::InvalidInput, "Request body is required");
     }

@@ -26,25 +26,34 @@ bhttp::status status_for(ErrorCode code) {
         case ErrorCode::UserNotFound:
         case ErrorCode::CartNotFound:
         case ErrorCode::CartItemNotFound:
-        case ErrorCode::RouteNotFound: return bhttp::status::not_found;
+        case ErrorCode::RouteNotFound:
+            return bhttp::status::not_found;
         case ErrorCode::InsufficientStock:
         case ErrorCode::StockConflict:
         case ErrorCode::InsufficientBalance:
         case ErrorCode::DuplicateInProgress:
-        case ErrorCode::CouponSoldOut: return bhttp::status::conflict;
+        case ErrorCode::CouponSoldOut:
+            return bhttp::status::conflict;
         case ErrorCode::InvalidQuantity:
         case ErrorCode::InvalidOrderStatus:
         case ErrorCode::InvalidCoupon:
         case ErrorCode::CouponExpired:
         case ErrorCode::CouponAlreadyIssued:
         case ErrorCode::InvalidChargeAmount:
-        case ErrorCode::InvalidInput: return bhttp::status::bad_request;
-        case ErrorCode::PaymentDeclined: return bhttp::status::payment_required;
-        case ErrorCode::MethodNotAllowed: return bhttp::status::method_not_allowed;
-        case ErrorCode::PayloadTooLarge: return bhttp::status::payload_too_large;
-        case ErrorCode::UnsupportedMediaType: return bhttp::status::unsupported_media_type;
-        case ErrorCode::DependencyUnavailable: return bhttp::status::service_unavailable;
-        case ErrorCode::Internal: return bhttp::status::internal_server_error;
+        case ErrorCode::InvalidInput:
+            return bhttp::status::bad_request;
+        case ErrorCode::PaymentDeclined:
+            return bhttp::status::payment_required;
+        case ErrorCode::MethodNotAllowed:
+            return bhttp::status::method_not_allowed;
+        case ErrorCode::PayloadTooLarge:
+            return bhttp::status::payload_too_large;
+        case ErrorCode::UnsupportedMediaType:
+            return bhttp::status::unsupported_media_type;
+        case ErrorCode::DependencyUnavailable:
+            return bhttp::status::service_unavailable;
+        case ErrorCode::Internal:
+            return bhttp::status::internal_server_error;
     }
     return bhttp::status::internal_server_error;
 }
@@ -66,7 +75,8 @@ Response response_for_exception(std::exception_ptr error, std::string_view reque
         return error_response(e.code(), e.what());
     } catch (const app::DependencyUnavailable& e) {
         spdlog::warn("[{}] dependency unavailable: {}", request_id, e.what());
-        return error_response(ErrorCode::DependencyUnavailable, "A required service is temporarily unavailable");
+        return error_response(ErrorCode::DependencyUnavailable,
+                              "A required service is temporarily unavailable");
     } catch (const std::exception& e) {
         spdlog::error("[{}] unhandled error: {}", request_id, e.what());
     } catch (...) {

@@ -29,7 +29,8 @@ void Router::add(bhttp::verb method, std::string_view pattern, Handler handler) 
     for (auto seg : split_path(pattern)) {
         Route::Segment s;
         if (seg.front() == '{') {
-            if (seg.back() != '}' || seg.size() < 3) throw std::invalid_argument("bad route pattern: " + r.pattern);
+            if (seg.back() != '}' || seg.size() < 3)
+                throw std::invalid_argument("bad route pattern: " + r.pattern);
             auto inner = seg.substr(1, seg.size() - 2);
             const auto colon = inner.find(':');
             s.param = std::string(inner.substr(0, colon));

@@ -87,7 +87,7 @@ asio::awaitable<void> Server::accept_loop() {
     for (;;) {
         boost::system::error_code ec;
         tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_),
-                                                              asio::redirect_error(asio::use_awaitable, ec));
+                                                             asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (stopping_ || ec == asio::error::operation_aborted) co_return;
             // EMFILE and friends: back off briefly instead of spinning.
@@ -151,16 +151,18 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
         bool close_after = false;
         bool refused = false;  // answered an error before reading the whole request
         if (ec == bhttp::error::body_limit) {
-            res = error_response(ErrorCode::PayloadTooLarge, "Request body exceeds the limit of " +
-                                                                 std::to_string(config_.max_body_size) + " bytes");
+            res = error_response(
+                ErrorCode::PayloadTooLarge,
+                "Request body exceeds the limit of " + std::to_string(config_.max_body_size) + " bytes");
             close_after = refused = true;
         } else if (ec == bhttp::error::header_limit) {
-            res = error_response(bhttp::status::request_header_fields_too_large, ErrorCode::InvalidInput,
-                                 "Request headers exceed the limit of " + std::to_string(config_.max_header_size) +
-                                     " bytes");
+            res = error_response(
+                bhttp::status::request_header_fields_too_large, ErrorCode::InvalidInput,
+                "Request headers exceed the limit of " + std::to_string(config_.max_header_size) + " bytes");
             close_after = refused = true;
-        } else if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-                   ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+        } else if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+                   ec == asio::error::eof || ec == asio::error::connection_reset ||
+                   ec == asio::error::operation_aborted) {
             break;
         } else if (ec) {
             res = error_response(ErrorCode::InvalidInput, "Malformed HTTP request: " + ec.message());
@@ -188,8 +190,8 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
         std::size_t drained = 0;
         char sink[16 * 1024];
         while (drained < 8 * 1024 * 1024) {
-            const auto n =
-                co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+            const auto n = co_await stream.async_read_some(asio::buffer(sink),
+                                                           asio::redirect_error(asio::use_awaitable, ec));
             if (ec) break;
             drained += n;
         }
@@ -198,7 +200,8 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
     co_return;
 }
 
-void Server::record(const Route* route, std::string_view uri, bhttp::verb method, unsigned status, double seconds) {
+void Server::record(const Route* route, std::string_view uri, bhttp::verb method, unsigned status,
+                    double seconds) {
     std::string key;
     key.reserve(uri.size() + 16);
     key.append(bhttp::to_string(method)).append(" ").append(uri).append(" ").append(std::to_string(status));
@@ -231,21 +234,23 @@ asio::awaitable<Response> Server::handle(const Request& req) {
     const std::string_view target = req.target();
     const auto qpos = target.find('?');
     const std::string_view path = target.substr(0, qpos);
-    const std::string_view query = qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
+    const std::string_view query =
+        qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
 
     auto match = router_.match(req.method(), path);
     Response res;
     std::string_view uri = "NOT_FOUND";
     switch (match.kind) {
         case RouteMatch::Kind::NotFound:
-            res = error_response(ErrorCode::RouteNotFound,
-                                 "No route for " + std::string(req.method_string()) + " " +
-                                     std::string(path.substr(0, 200)));
+            res =
+                error_response(ErrorCode::RouteNotFound, "No route for " + std::string(req.method_string()) +
+                                                             " " + std::string(path.substr(0, 200)));
             break;
         case RouteMatch::Kind::MethodNotAllowed:
             uri = match.route->pattern;
-            res = error_response(ErrorCode::MethodNotAllowed, "Method " + std::string(req.method_string()) +
-                                                                  " is not allowed on " + match.route->pattern);
+            res =
+                error_response(ErrorCode::MethodNotAllowed, "Method " + std::string(req.method_string()) +
+                                                                " is not allowed on " + match.route->pattern);
             res.set(bhttp::field::allow, match.allow);
             break;
         case RouteMatch::Kind::BadParameter:
@@ -273,8 +278,8 @@ asio::awaitable<Response> Server::handle(const Request& req) {
     if (status >= 500) {
         spdlog::warn("[{}] {} {} -> {}", request_id, req.method_string(), target.substr(0, 200), status);
     } else {
-        spdlog::debug("[{}] {} {} -> {} ({:.3f} ms)", request_id, req.method_string(), target.substr(0, 200), status,
-                      seconds * 1e3);
+        spdlog::debug("[{}] {} {} -> {} ({:.3f} ms)", request_id, req.method_string(), target.substr(0, 200),
+                      status, seconds * 1e3);
     }
     co_return res;
 }

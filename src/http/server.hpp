@@ -43,7 +43,8 @@ private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> run_session(std::shared_ptr<Session> session);
     boost::asio::awaitable<void> drain(std::function<void()> on_drained);
-    void record(const Route* route, std::string_view uri, bhttp::verb method, unsigned status, double seconds);
+    void record(const Route* route, std::string_view uri, bhttp::verb method, unsigned status,
+                double seconds);
 
     boost::asio::io_context& ioc_;
     ops::ServerConfig config_;

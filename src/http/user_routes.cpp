@@ -13,13 +13,14 @@ namespace bj = boost::json;
 using boost::asio::awaitable;
 
 void register_user_routes(Router& router, app::GetUser& get_user, app::ChargeBalance& charge_balance) {
-    router.add(bhttp::verb::get, "/api/users/{userId}", [&get_user](RequestContext& ctx) -> awaitable<Response> {
-        const auto user = co_await get_user.execute(ctx.path_id("userId"));
-        co_return json_response(bhttp::status::ok, bj::object{{"userId", user.id},
-                                                              {"username", user.username},
-                                                              {"email", user.email},
-                                                              {"balance", user.balance}});
-    });
+    router.add(bhttp::verb::get, "/api/users/{userId}",
+               [&get_user](RequestContext& ctx) -> awaitable<Response> {
+                   const auto user = co_await get_user.execute(ctx.path_id("userId"));
+                   co_return json_response(bhttp::status::ok, bj::object{{"userId", user.id},
+                                                                         {"username", user.username},
+                                                                         {"email", user.email},
+                                                                         {"balance", user.balance}});
+               });
 
     router.add(bhttp::verb::get, "/api/users/{userId}/balance",
                [&get_user](RequestContext& ctx) -> awaitable<Response> {
@@ -35,11 +36,12 @@ void register_user_routes(Router& router, app::GetUser& get_user, app::ChargeBal
                    const auto amount = json::required_int64(body, "amount");
                    const auto key = json::required_string(body, "idempotencyKey");
                    const auto receipt = co_await charge_balance.execute(user_id, amount, key);
-                   co_return json_response(bhttp::status::ok,
-                                           bj::object{{"userId", receipt.user_id},
-                                                      {"balance", receipt.balance},
-                                                      {"chargedAmount", receipt.charged_amount},
-                                                      {"chargedAt", json::local_datetime(receipt.charged_at_us)}});
+                   co_return json_response(
+                       bhttp::status::ok,
+                       bj::object{{"userId", receipt.user_id},
+                                  {"balance", receipt.balance},
+                                  {"chargedAmount", receipt.charged_amount},
+                                  {"chargedAt", json::local_datetime(receipt.charged_at_us)}});
                });
 }
 

@@ -55,10 +55,10 @@ struct RedisConfig {
 };
 
 struct BreakerConfig {
-    int failure_threshold = 5;       // consecutive failures that open the breaker
-    Millis wait_in_open{2'000};      // open -> half-open after this long
-    int half_open_max_calls = 1;     // trial calls let through while half-open
-    int success_threshold = 1;       // successes in half-open that close it again
+    int failure_threshold = 5;    // consecutive failures that open the breaker
+    Millis wait_in_open{2'000};   // open -> half-open after this long
+    int half_open_max_calls = 1;  // trial calls let through while half-open
+    int success_threshold = 1;    // successes in half-open that close it again
 };
 
 struct BusinessConfig {

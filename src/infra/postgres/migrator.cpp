@@ -22,7 +22,8 @@ std::vector<Migration> parse_migrations(const std::vector<EmbeddedFile>& files) 
     for (const auto& f : files) {
         std::smatch m;
         if (!std::regex_match(f.name, m, name_re)) {
-            throw MigrationError("migration file name '" + f.name + "' does not match V<version>__<description>.sql");
+            throw MigrationError("migration file name '" + f.name +
+                                 "' does not match V<version>__<description>.sql");
         }
         out.push_back(Migration{std::stoi(m[1]), m[2], f.contents});
     }
@@ -75,9 +76,11 @@ boost::asio::awaitable<MigrationReport> migrate(PgPool& pool, const std::vector<
             spdlog::info("applying migration V{} ({})", m.version, m.description);
             co_await lease->execute("BEGIN");
             co_await lease->execute(m.sql);
-            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started);
             co_await lease->query(
-                "INSERT INTO schema_migrations (version, description, checksum, execution_ms) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO schema_migrations (version, description, checksum, execution_ms) VALUES ($1, "
+                "$2, $3, $4)",
                 m.version, m.description, checksum, static_cast<std::int64_t>(ms.count()));
             co_await lease->execute("COMMIT");
             ++report.applied;

@@ -32,8 +32,10 @@ std::string trimmed(const char* msg) {
 asio::awaitable<bool> wait_socket(asio::posix::stream_descriptor& sock, bool writable,
                                   std::chrono::milliseconds timeout) {
     asio::steady_timer timer(sock.get_executor(), timeout);
-    const auto type = writable ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read;
-    auto result = co_await (sock.async_wait(type, asio::use_awaitable) || timer.async_wait(asio::use_awaitable));
+    const auto type =
+        writable ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read;
+    auto result =
+        co_await (sock.async_wait(type, asio::use_awaitable) || timer.async_wait(asio::use_awaitable));
     co_return result.index() == 0;
 }
 }  // namespace
@@ -69,7 +71,8 @@ asio::awaitable<std::unique_ptr<PgConnection>> PgConnection::connect(asio::any_i
         if (poll == PGRES_POLLING_FAILED) {
             throw PgUnavailable("cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn)));
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) throw PgUnavailable("timed out connecting to PostgreSQL");
         // The socket may change between polls (multi-host URLs), so wrap it afresh each time.
         asio::posix::stream_descriptor sock(executor, PQsocket(conn));
@@ -84,12 +87,15 @@ asio::awaitable<std::unique_ptr<PgConnection>> PgConnection::connect(asio::any_i
         if (!ready) throw PgUnavailable("timed out connecting to PostgreSQL");
         poll = PQconnectPoll(conn);
     }
-    if (PQsetnonblocking(conn, 1) != 0) throw PgUnavailable("cannot make the PostgreSQL connection non-blocking");
+    if (PQsetnonblocking(conn, 1) != 0)
+        throw PgUnavailable("cannot make the PostgreSQL connection non-blocking");
     guard.release();
     co_return std::unique_ptr<PgConnection>(new PgConnection(executor, conn));
 }
 
-bool PgConnection::in_transaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+bool PgConnection::in_transaction() const {
+    return PQtransactionStatus(conn_) != PQTRANS_IDLE;
+}
 
 bool PgConnection::probe_alive() {
     if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
@@ -125,7 +131,8 @@ asio::awaitable<void> PgConnection::flush() {
         if (rc == 0) co_return;
         if (rc < 0) fail("lost the PostgreSQL connection: " + trimmed(PQerrorMessage(conn_)));
         co_await wait(true);
-        if (PQconsumeInput(conn_) == 0) fail("lost the PostgreSQL connection: " + trimmed(PQerrorMessage(conn_)));
+        if (PQconsumeInput(conn_) == 0)
+            fail("lost the PostgreSQL connection: " + trimmed(PQerrorMessage(conn_)));
     }
 }
 
@@ -152,7 +159,8 @@ asio::awaitable<Result> PgConnection::collect() {
     }
     if (PQstatus(conn_) != CONNECTION_OK) {
         broken_ = true;
-        throw PgUnavailable("lost the PostgreSQL connection: " + (error_message.empty() ? trimmed(PQerrorMessage(conn_)) : error_message));
+        throw PgUnavailable("lost the PostgreSQL connection: " +
+                            (error_message.empty() ? trimmed(PQerrorMessage(conn_)) : error_message));
     }
     if (!error_state.empty()) {
         PgError err(error_state, error_message);
@@ -162,7 +170,8 @@ asio::awaitable<Result> PgConnection::collect() {
     co_return last;
 }
 
-asio::awaitable<Result> PgConnection::run_query(std::string_view sql, const Params* params, const std::string* stmt) {
+asio::awaitable<Result> PgConnection::run_query(std::string_view sql, const Params* params,
+                                                const std::string* stmt) {
     if (broken_) throw PgUnavailable("PostgreSQL connection is broken");
     int ok = 0;
     if (params == nullptr) {
@@ -172,8 +181,8 @@ asio::awaitable<Result> PgConnection::run_query(std::string_view sql, const Para
         values.reserve(params->size());
         for (const auto& p : *params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
         if (stmt != nullptr) {
-            ok = PQsendQueryPrepared(conn_, stmt->c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                                     nullptr, 0);
+            ok = PQsendQueryPrepared(conn_, stmt->c_str(), static_cast<int>(values.size()), values.data(),
+                                     nullptr, nullptr, 0);
         } else {
             ok = PQsendQueryParams(conn_, std::string(sql).c_str(), static_cast<int>(values.size()), nullptr,
                                    values.data(), nullptr, nullptr, 0);
@@ -199,6 +208,8 @@ asio::awaitable<Result> PgConnection::query_params(std::string_view sql, Params 
     co_return co_await run_query(sql, &params, &it->second);
 }
 
-asio::awaitable<Result> PgConnection::execute(std::string_view sql) { co_return co_await run_query(sql, nullptr, nullptr); }
+asio::awaitable<Result> PgConnection::execute(std::string_view sql) {
+    co_return co_await run_query(sql, nullptr, nullptr);
+}
 
 }  // namespace ec::infra::pg

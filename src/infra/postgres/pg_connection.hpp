@@ -21,9 +21,8 @@ public:
     using Clock = std::chrono::steady_clock;
 
     // Connects without blocking the loop; throws PgUnavailable after `timeout`.
-    static boost::asio::awaitable<std::unique_ptr<PgConnection>> connect(boost::asio::any_io_executor executor,
-                                                                        const std::string& url,
-                                                                        std::chrono::milliseconds timeout);
+    static boost::asio::awaitable<std::unique_ptr<PgConnection>> connect(
+        boost::asio::any_io_executor executor, const std::string& url, std::chrono::milliseconds timeout);
     ~PgConnection();
     PgConnection(const PgConnection&) = delete;
     PgConnection& operator=(const PgConnection&) = delete;
@@ -54,7 +53,8 @@ public:
 
 private:
     PgConnection(boost::asio::any_io_executor executor, pg_conn* conn);
-    boost::asio::awaitable<Result> run_query(std::string_view sql, const Params* params, const std::string* stmt);
+    boost::asio::awaitable<Result> run_query(std::string_view sql, const Params* params,
+                                             const std::string* stmt);
     boost::asio::awaitable<void> flush();
     boost::asio::awaitable<Result> collect();
     boost::asio::awaitable<void> wait(bool writable);

@@ -1,8 +1,8 @@
 #pragma once
 #include <stdexcept>
 
-#include "app/errors.hpp"
 #include <string>
+#include "app/errors.hpp"
 
 namespace ec::infra::pg {
 

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -72,7 +72,8 @@ PgPool::PgPool(asio::io_context& ioc, const ops::DatasourceConfig& config, ops::
     url_ = config_.url;
     url_ += (url_.find('?') == std::string::npos ? "?" : "&");
     url_ += "application_name=ecommerce&connect_timeout=" +
-            std::to_string(std::max<long long>(1, duration_cast<std::chrono::seconds>(config_.pool.connection_timeout).count())) +
+            std::to_string(std::max<long long>(
+                1, duration_cast<std::chrono::seconds>(config_.pool.connection_timeout).count())) +
             "&options=-c%20statement_timeout%3D" + std::to_string(config_.statement_timeout.count());
 }
 
@@ -90,7 +91,8 @@ void PgPool::register_metrics() {
     gauge("hikaricp.connections", "Total connections", [](const PoolStats& s) { return s.total; });
     gauge("hikaricp.connections.active", "Active connections", [](const PoolStats& s) { return s.active; });
     gauge("hikaricp.connections.idle", "Idle connections", [](const PoolStats& s) { return s.idle; });
-    gauge("hikaricp.connections.pending", "Threads awaiting connections", [](const PoolStats& s) { return s.waiting; });
+    gauge("hikaricp.connections.pending", "Threads awaiting connections",
+          [](const PoolStats& s) { return s.waiting; });
     const double max = config_.pool.maximum_pool_size;
     const double min = config_.pool.minimum_idle;
     metrics_.gauge_fn("hikaricp.connections.max", "Max connections", labels, [max] { return max; });
@@ -220,8 +222,7 @@ asio::awaitable<Lease> PgPool::acquire(std::source_location where) {
         }
         if (timed_out) waiter->channel.try_send(asio::error::timed_out, nullptr);
     });
-    auto [ec, raw] = co_await waiter->channel.async_receive(
-        asio::as_tuple(asio::use_awaitable));
+    auto [ec, raw] = co_await waiter->channel.async_receive(asio::as_tuple(asio::use_awaitable));
     std::unique_ptr<PgConnection> conn(raw);
     if (!conn) {
         if (ec == asio::error::timed_out) {
@@ -257,7 +258,8 @@ void PgPool::give_back(std::unique_ptr<PgConnection> conn) {
     bool drop = false;
     {
         std::lock_guard lock(mutex_);
-        auto it = std::find_if(active_.begin(), active_.end(), [&](const ActiveInfo& a) { return a.id == conn->id(); });
+        auto it = std::find_if(active_.begin(), active_.end(),
+                               [&](const ActiveInfo& a) { return a.id == conn->id(); });
         if (it != active_.end()) {
             usage_timer_->record(seconds_since(it->since));
             *it = active_.back();
@@ -342,7 +344,8 @@ asio::awaitable<void> PgPool::housekeeping() {
             // while the pool keeps more than minimum-idle, as HikariCP does.
             for (auto it = idle_.begin(); it != idle_.end();) {
                 const bool old = now - it->conn->created_at() > pc.max_lifetime;
-                const bool idle_long = pc.minimum_idle < pc.maximum_pool_size && now - it->since > pc.idle_timeout &&
+                const bool idle_long = pc.minimum_idle < pc.maximum_pool_size &&
+                                       now - it->since > pc.idle_timeout &&
                                        static_cast<int>(idle_.size()) > pc.minimum_idle;
                 if (old || idle_long || !it->conn->probe_alive()) {
                     retired.push_back(std::move(it->conn));
@@ -359,10 +362,11 @@ asio::awaitable<void> PgPool::housekeeping() {
                 for (auto& a : active_) {
                     if (!a.leak_reported && now - a.since > pc.leak_detection_threshold) {
                         a.leak_reported = true;
-                        spdlog::warn("{} - Connection leak detection triggered for connection {} held for {}ms, "
-                                     "acquired at {}:{} ({})",
-                                     name_, a.id, duration_cast<milliseconds>(now - a.since).count(),
-                                     a.where.file_name(), a.where.line(), a.where.function_name());
+                        spdlog::warn(
+                            "{} - Connection leak detection triggered for connection {} held for {}ms, "
+                            "acquired at {}:{} ({})",
+                            name_, a.id, duration_cast<milliseconds>(now - a.since).count(),
+                            a.where.file_name(), a.where.line(), a.where.function_name());
                     }
                 }
             }
@@ -391,8 +395,8 @@ asio::awaitable<void> PgPool::housekeeping() {
         if (now - last_stats >= config_.pool.stats_log_interval) {
             last_stats = now;
             const auto s = stats();
-            spdlog::info("{} - Pool stats (total={}, active={}, idle={}, waiting={})", name_, s.total, s.active, s.idle,
-                         s.waiting);
+            spdlog::info("{} - Pool stats (total={}, active={}, idle={}, waiting={})", name_, s.total,
+                         s.active, s.idle, s.waiting);
         }
     }
     co_return;

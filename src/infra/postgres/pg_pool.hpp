@@ -109,8 +109,8 @@ private:
         std::unique_ptr<PgConnection> conn;
         std::chrono::steady_clock::time_point since;
     };
-    std::deque<Idle> idle_;                          // back = most recently used
-    std::deque<std::shared_ptr<Waiter>> waiters_;    // FIFO
+    std::deque<Idle> idle_;                        // back = most recently used
+    std::deque<std::shared_ptr<Waiter>> waiters_;  // FIFO
     std::vector<ActiveInfo> active_;
     int total_ = 0;     // open connections (idle + active)
     int creating_ = 0;  // connections being opened, counted against maximum-pool-size

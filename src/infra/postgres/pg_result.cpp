@@ -9,9 +9,15 @@ namespace ec::infra::pg {
 
 Result::Result(pg_result* res) : res_(res, &PQclear) {}
 
-int Result::rows() const { return res_ ? PQntuples(res_.get()) : 0; }
-int Result::columns() const { return res_ ? PQnfields(res_.get()) : 0; }
-bool Result::is_null(int row, int col) const { return PQgetisnull(res_.get(), row, col) != 0; }
+int Result::rows() const {
+    return res_ ? PQntuples(res_.get()) : 0;
+}
+int Result::columns() const {
+    return res_ ? PQnfields(res_.get()) : 0;
+}
+bool Result::is_null(int row, int col) const {
+    return PQgetisnull(res_.get(), row, col) != 0;
+}
 
 std::string_view Result::text(int row, int col) const {
     return {PQgetvalue(res_.get(), row, col), static_cast<std::size_t>(PQgetlength(res_.get(), row, col))};
@@ -32,7 +38,9 @@ std::optional<std::int64_t> Result::opt_int64(int row, int col) const {
     return int64(row, col);
 }
 
-bool Result::boolean(int row, int col) const { return text(row, col) == "t"; }
+bool Result::boolean(int row, int col) const {
+    return text(row, col) == "t";
+}
 
 std::int64_t Result::affected() const {
     const char* n = res_ ? PQcmdTuples(res_.get()) : "";

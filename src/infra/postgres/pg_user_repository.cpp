@@ -14,12 +14,13 @@ boost::asio::awaitable<std::optional<domain::User>> PgUserRepository::find_by_id
 }
 
 boost::asio::awaitable<ChargeOutcome> PgUserRepository::charge(std::int64_t user_id, const std::string& key,
-                                                               std::int64_t amount, std::int64_t max_balance) {
+                                                               std::int64_t amount,
+                                                               std::int64_t max_balance) {
     auto conn = co_await pool_->acquire();
     // One statement, one round trip, one transaction: see charge_balance() in migrations/V001.
     auto r = co_await conn->query(
-        "SELECT outcome, balance, charged_amount, charged_at_us FROM charge_balance($1, $2, $3, $4)",
-        user_id, key, amount, max_balance);
+        "SELECT outcome, balance, charged_amount, charged_at_us FROM charge_balance($1, $2, $3, $4)", user_id,
+        key, amount, max_balance);
     ChargeOutcome out;
     const auto outcome = r.text(0, 0);
     if (outcome == "CHARGED" || outcome == "REPLAYED") {
