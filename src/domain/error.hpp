@@ -1,6 +1,6 @@
 #pragma once
 // Business error codes of SPEC §4.1. The HTTP status of each code is decided in exactly one place:
-// src/http/error_mapping.cpp.
+// src/http/responses.cpp.
 #include <stdexcept>
 #include <string>
 #include <string_view>

@@ -58,8 +58,10 @@ std::string_view RequestContext::path_string(std::string_view name) const {
 }
 
 std::int64_t RequestContext::path_id(std::string_view name) const {
-    // The router already checked the syntax; this cannot fail for an int parameter.
-    return *parse_int(path_string(name));
+    // The router already checked the syntax of int parameters.
+    const auto v = parse_int(path_string(name));
+    if (!v) throw std::logic_error("path parameter " + std::string(name) + " is not an integer parameter");
+    return *v;
 }
 
 std::optional<std::string> RequestContext::query(std::string_view name) const {
@@ -103,12 +105,15 @@ const boost::json::object& RequestContext::json_body() {
     for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const bool is_json =
         media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"));
-    if (req_.body().empty()) {
+    if (req_.body().empty() && media.empty()) {
         throw DomainError(ErrorCode::InvalidInput, "Request body is required");
     }
     if (!is_json) {
         throw DomainError(ErrorCode::UnsupportedMediaType,
                           "Content-Type '" + clip(media) + "' is not supported; use application/json");
+    }
+    if (req_.body().empty()) {
+        throw DomainError(ErrorCode::InvalidInput, "Request body is required");
     }
     boost::system::error_code ec;
     auto value = boost::json::parse(req_.body(), ec);

@@ -63,6 +63,15 @@ std::uint64_t specificity(const Route& r) {
     return score;
 }
 
+// Same literals at the same positions: "/things/{id}" and "/things/{thingId}" are one resource.
+bool same_shape(const Route& a, const Route& b) {
+    if (a.segments.size() != b.segments.size()) return false;
+    for (std::size_t i = 0; i < a.segments.size(); ++i) {
+        if (a.segments[i].literal != b.segments[i].literal) return false;
+    }
+    return true;
+}
+
 bool structurally_matches(const Route& r, const std::vector<std::string_view>& segs) {
     if (r.segments.size() != segs.size()) return false;
     for (std::size_t i = 0; i < segs.size(); ++i) {
@@ -90,7 +99,7 @@ RouteMatch Router::match(bhttp::verb method, std::string_view path) const {
     const Route* chosen = nullptr;
     std::vector<std::string> allowed;
     for (const auto& r : routes_) {
-        if (r.pattern != best->pattern) continue;
+        if (!same_shape(r, *best)) continue;
         allowed.emplace_back(bhttp::to_string(r.method));
         if (r.method == method) chosen = &r;
     }

@@ -25,7 +25,13 @@ std::vector<Migration> parse_migrations(const std::vector<EmbeddedFile>& files) 
             throw MigrationError("migration file name '" + f.name +
                                  "' does not match V<version>__<description>.sql");
         }
-        out.push_back(Migration{std::stoi(m[1]), m[2], f.contents});
+        int version = 0;
+        try {
+            version = std::stoi(m[1]);
+        } catch (const std::out_of_range&) {
+            throw MigrationError("migration file name '" + f.name + "' has a version out of range");
+        }
+        out.push_back(Migration{version, m[2], f.contents});
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
     for (std::size_t i = 1; i < out.size(); ++i) {
