@@ -172,6 +172,7 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
             res = co_await handle(req);
             close_after = !req.keep_alive();
         }
+        if (refused) res.set("X-Request-Id", make_request_id());  // answered before handle(): still tagged
         if (stopping_) close_after = true;
         res.keep_alive(!close_after);
         stream.expires_after(config_.request_timeout);
@@ -202,9 +203,9 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
 
 void Server::record(const Route* route, std::string_view uri, bhttp::verb method, unsigned status,
                     double seconds) {
-    std::string key;
-    key.reserve(uri.size() + 16);
-    key.append(bhttp::to_string(method)).append(" ").append(uri).append(" ").append(std::to_string(status));
+    // An integer key keeps the per-request lookup free of string building.
+    const std::uint64_t key = (static_cast<std::uint64_t>(route ? route->index + 1 : 0) << 40) |
+                              (static_cast<std::uint64_t>(method) << 16) | status;
     ops::Timer* timer = nullptr;
     {
         std::lock_guard lock(timers_mutex_);
@@ -218,7 +219,7 @@ void Server::record(const Route* route, std::string_view uri, bhttp::verb method
                                  {"status", std::to_string(status)},
                                  {"outcome", outcome_of(status)}});
         std::lock_guard lock(timers_mutex_);
-        timers_.emplace(std::move(key), timer);
+        timers_.emplace(key, timer);
     }
     timer->record(seconds);
 }

@@ -59,7 +59,7 @@ private:
     std::mutex sessions_mutex_;
     std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions_;
     std::mutex timers_mutex_;
-    std::unordered_map<std::string, ops::Timer*> timers_;
+    std::unordered_map<std::uint64_t, ops::Timer*> timers_;  // (route, method, status) -> timer
 };
 
 }  // namespace ec::http

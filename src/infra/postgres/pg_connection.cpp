@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -47,8 +48,19 @@ PgConnection::PgConnection(asio::any_io_executor executor, pg_conn* conn)
       created_at_(Clock::now()),
       id_(next_connection_id++) {
     // Server NOTICEs (e.g. "relation already exists, skipping") belong in the debug log, not on stderr.
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char* message) { spdlog::debug("postgres: {}", trimmed(message)); }, nullptr);
+    // A FATAL arriving while idle (server shutdown, terminated backend) is also delivered here: it
+    // ends the session, though libpq has not seen the EOF yet and still reports CONNECTION_OK.
+    PQsetNoticeReceiver(
+        conn_,
+        [](void* self, const PGresult* res) {
+            const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+            if (severity != nullptr &&
+                (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+                static_cast<PgConnection*>(self)->broken_ = true;
+            }
+            spdlog::debug("postgres: {}", trimmed(PQresultErrorMessage(res)));
+        },
+        this);
 }
 
 PgConnection::~PgConnection() {
@@ -100,7 +112,7 @@ bool PgConnection::in_transaction() const {
 bool PgConnection::probe_alive() {
     if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
     // Non-blocking read: a server that went away left a FATAL message and/or EOF in the socket.
-    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK || broken_) {
         broken_ = true;
         return false;
     }
@@ -118,11 +130,16 @@ void PgConnection::fail(const std::string& what) {
 }
 
 asio::awaitable<void> PgConnection::wait(bool writable) {
-    const bool ready = co_await wait_socket(socket_, writable, io_timeout_);
-    if (!ready) {
-        fail("PostgreSQL did not answer within " + std::to_string(io_timeout_.count()) + "ms");
-    }
-    co_return;  // g++ 12 emits a trap when a coroutine flows off its end
+    // No per-wait timer here: it cost two extra coroutines, a parallel group and a timer-queue
+    // insertion per round trip. The wait is bounded instead by the server's statement_timeout and,
+    // for a server or network that vanished, by the kernel (tcp_user_timeout and TCP keepalives,
+    // set in the connection URL by PgPool), which fail the socket and wake us with an error.
+    boost::system::error_code ec;
+    co_await socket_.async_wait(writable ? asio::posix::stream_descriptor::wait_write
+                                         : asio::posix::stream_descriptor::wait_read,
+                                asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) fail("lost the PostgreSQL connection: " + ec.message());
+    co_return;
 }
 
 asio::awaitable<void> PgConnection::flush() {

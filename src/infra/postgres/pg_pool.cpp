@@ -75,6 +75,10 @@ PgPool::PgPool(asio::io_context& ioc, const ops::DatasourceConfig& config, ops::
             std::to_string(std::max<long long>(
                 1, duration_cast<std::chrono::seconds>(config_.pool.connection_timeout).count())) +
             "&options=-c%20statement_timeout%3D" + std::to_string(config_.statement_timeout.count());
+    // Bound every wait on a connection without per-wait timers: unacknowledged data fails the
+    // socket after tcp_user_timeout, a silent peer after keepalive idle + interval x count.
+    url_ += "&keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=" +
+            std::to_string((config_.statement_timeout + milliseconds(5'000)).count());
 }
 
 PgPool::~PgPool() = default;
@@ -224,6 +228,10 @@ asio::awaitable<Lease> PgPool::acquire(std::source_location where) {
     });
     auto [ec, raw] = co_await waiter->channel.async_receive(asio::as_tuple(asio::use_awaitable));
     std::unique_ptr<PgConnection> conn(raw);
+    // Served (or aborted) before the deadline: disarm the timer, or it would keep the io_context
+    // busy (and the Waiter alive) for the rest of connection-timeout. (Only this coroutine touches
+    // the timer object; its handler only looks at waiters_.)
+    waiter->timer.cancel();
     if (!conn) {
         if (ec == asio::error::timed_out) {
             timeouts_->increment();
