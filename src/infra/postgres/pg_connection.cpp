@@ -112,12 +112,13 @@ bool PgConnection::in_transaction() const {
 bool PgConnection::probe_alive() {
     if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
     // Non-blocking read: a server that went away left a FATAL message and/or EOF in the socket.
-    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK || broken_) {
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
         broken_ = true;
         return false;
     }
-    // Asynchronous notices/results pending while idle mean the session was terminated.
-    if (PQisBusy(conn_) != 0) {
+    // PQisBusy parses what was read: results pending while idle, or a FATAL (handed to the notice
+    // receiver, which sets broken_), mean the session was terminated.
+    if (PQisBusy(conn_) != 0 || broken_) {
         broken_ = true;
         return false;
     }

@@ -1,0 +1,376 @@
+// Migrator and seeder against a real PostgreSQL (started by scripts/test.sh). Every test gets a
+// database of its own (CREATE DATABASE mig_<pid>_<random>, dropped afterwards), so "fresh schema"
+// really means fresh: parsing of migration names, applying the embedded migrations once, checksum
+// verification, the advisory lock under concurrent start-up, and idempotent seeding.
+#include "infra/postgres/migrator.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <chrono>
+#include <future>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <typeinfo>
+#include <vector>
+
+#include "infra/postgres/pg_errors.hpp"
+#include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/seeder.hpp"
+#include "ops/embedded_file.hpp"
+#include "ops/metrics.hpp"
+#include "support/test_env.hpp"
+
+namespace ec::infra::pg {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+// Note: GCC 12 miscompiles some coroutine shapes, so the coroutines below never co_await inside a
+// condition, never put a braced list inside a co_await expression and end with an explicit co_return.
+
+// `url` pointing at database `db` instead (query parameters kept).
+std::string url_for_database(const std::string& url, const std::string& db) {
+    const auto query = url.find('?');
+    const std::string base = url.substr(0, query);
+    const std::string params = query == std::string::npos ? "" : url.substr(query);
+    return base.substr(0, base.rfind('/')) + "/" + db + params;
+}
+
+// A plain blocking libpq connection outside the pools under test.
+class Admin {
+public:
+    explicit Admin(const std::string& url) {
+        const std::string conninfo =
+            url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=ec_test_admin";
+        conn_ = PQconnectdb(conninfo.c_str());
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            const std::string msg = PQerrorMessage(conn_);
+            PQfinish(conn_);
+            throw std::runtime_error("admin connection failed: " + msg);
+        }
+        PQsetNoticeProcessor(
+            conn_, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
+    }
+    ~Admin() { PQfinish(conn_); }
+    Admin(const Admin&) = delete;
+    Admin& operator=(const Admin&) = delete;
+
+    // Runs `sql` with text parameters; returns the first field of the result, "" if none.
+    std::string exec(const std::string& sql, const std::vector<std::string>& params = {}) {
+        std::vector<const char*> values;
+        for (const auto& p : params) values.push_back(p.c_str());
+        PGresult* res = params.empty() ? PQexec(conn_, sql.c_str())
+                                       : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                                                      nullptr, values.data(), nullptr, nullptr, 0);
+        const auto status = PQresultStatus(res);
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+            const std::string msg = PQresultErrorMessage(res);
+            PQclear(res);
+            throw std::runtime_error("admin query failed: " + sql + ": " + msg);
+        }
+        std::string out;
+        if (PQntuples(res) > 0 && PQnfields(res) > 0) out = PQgetvalue(res, 0, 0);
+        PQclear(res);
+        return out;
+    }
+    long long number(const std::string& sql) { return std::stoll(exec(sql)); }
+
+private:
+    PGconn* conn_ = nullptr;
+};
+
+std::vector<Migration> parse(const std::vector<std::string>& names) {
+    std::vector<EmbeddedFile> files;
+    for (const auto& n : names) files.push_back(EmbeddedFile{n, "-- " + n});
+    return parse_migrations(files);
+}
+
+TEST(MigratorParseTest, AcceptsVersionedNamesAndSortsThemByVersion) {
+    const auto parsed = parse({"V010__ten.sql", "V2__two_words.sql", "V001__Users_And_Idempotency.sql"});
+    ASSERT_EQ(parsed.size(), 3u);
+    EXPECT_EQ(parsed[0].version, 1);
+    EXPECT_EQ(parsed[0].description, "Users_And_Idempotency");
+    EXPECT_EQ(parsed[0].sql, "-- V001__Users_And_Idempotency.sql");
+    EXPECT_EQ(parsed[1].version, 2);
+    EXPECT_EQ(parsed[1].description, "two_words");
+    EXPECT_EQ(parsed[2].version, 10);
+    EXPECT_TRUE(parse({}).empty());
+
+    // What the binary embeds parses, starting at V1.
+    const auto embedded = parse_migrations(embedded_migrations());
+    ASSERT_FALSE(embedded.empty());
+    EXPECT_EQ(embedded.front().version, 1);
+    EXPECT_EQ(embedded.front().description, "users_and_idempotency");
+    EXPECT_NE(embedded.front().sql.find("CREATE TABLE users"), std::string::npos);
+}
+
+TEST(MigratorParseTest, RejectsMalformedNames) {
+    for (const std::string bad :
+         {"V1_single_underscore.sql", "001__no_prefix.sql", "v001__lowercase_v.sql",
+          "V001__wrong_extension.txt", "V001__.sql", "V__no_version.sql", "V001__has-dash.sql",
+          "V001__has space.sql", "V001__trailing.sql.bak", "prefix_V001__x.sql", "V-1__negative.sql",
+          "V99999999999999999999__huge.sql"}) {
+        try {
+            parse({"V001__fine.sql", bad});
+            ADD_FAILURE() << "accepted '" << bad << "'";
+        } catch (const MigrationError& e) {
+            EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "'" << bad << "' threw " << typeid(e).name() << " (" << e.what()
+                          << ") instead of MigrationError";
+        }
+    }
+}
+
+TEST(MigratorParseTest, RejectsDuplicateVersions) {
+    try {
+        parse({"V001__first.sql", "V002__second.sql", "V1__same_version_as_first.sql"});
+        ADD_FAILURE() << "accepted two migrations with version 1";
+    } catch (const MigrationError& e) {
+        EXPECT_NE(std::string(e.what()).find("version 1"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(parse({"V7__a.sql", "V007__b.sql"}), MigrationError);
+    EXPECT_NO_THROW(parse({"V7__a.sql", "V8__a.sql"}));  // same description, different versions
+}
+
+class MigratorTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::random_device rd;
+        db_ = "mig_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1'000'000'000);
+        Admin server(ec::test::test_env().pg_url);
+        server.exec("CREATE DATABASE " + db_);
+        url_ = url_for_database(ec::test::test_env().pg_url, db_);
+        for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    }
+
+    void TearDown() override {
+        for (auto& p : pools_) p->stop();
+        pools_.clear();
+        work_.reset();
+        for (auto& t : threads_) t.join();
+        try {
+            Admin server(ec::test::test_env().pg_url);
+            server.exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+        }
+    }
+
+    std::shared_ptr<PgPool> make_pool(const std::string& name) {
+        ops::DatasourceConfig ds;
+        ds.url = url_;
+        ds.statement_timeout = 10s;
+        ds.pool.maximum_pool_size = 2;
+        ds.pool.minimum_idle = 1;
+        ds.pool.connection_timeout = 5s;
+        auto pool = PgPool::create(ioc_, ds, metrics_, name);
+        pools_.push_back(pool);
+        pool->start();
+        return pool;
+    }
+
+    // Runs a coroutine on a fresh strand and waits for its result (rethrowing its exception).
+    template <class F>
+    auto run(F&& f, std::chrono::seconds limit = 30s) {
+        auto fut = asio::co_spawn(asio::make_strand(ioc_), std::forward<F>(f), asio::use_future);
+        if (fut.wait_for(limit) != std::future_status::ready) {
+            ADD_FAILURE() << "coroutine did not finish within " << limit.count() << " s";
+            std::abort();  // the coroutine still references this frame; nothing safe is left to do
+        }
+        return fut.get();
+    }
+
+    MigrationReport migrate_with(PgPool& pool, const std::vector<Migration>& migrations) {
+        return run(
+            [&]() -> asio::awaitable<MigrationReport> { co_return co_await migrate(pool, migrations); });
+    }
+
+    SeedReport seed_with(PgPool& pool, bool demo, bool load_test) {
+        return run([&]() -> asio::awaitable<SeedReport> { co_return co_await seed(pool, demo, load_test); });
+    }
+
+    // Session advisory locks held in this test's database (a leaked migration lock would show here).
+    long long advisory_locks(Admin& db) {
+        return db.number(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())");
+    }
+
+    const std::vector<Migration> migrations_ = parse_migrations(embedded_migrations());
+    asio::io_context ioc_;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
+    std::vector<std::thread> threads_;
+    ops::MetricsRegistry metrics_;
+    std::vector<std::shared_ptr<PgPool>> pools_;
+    std::string db_;
+    std::string url_;
+};
+
+TEST_F(MigratorTest, AppliesTheEmbeddedMigrationsExactlyOnce) {
+    const int n = static_cast<int>(migrations_.size());
+    ASSERT_GE(n, 1);
+    auto pool = make_pool("mig-once");
+    Admin db(url_);
+    EXPECT_EQ(db.exec("SELECT to_regclass('users') IS NULL"), "t") << "the database must start empty";
+
+    const auto first = migrate_with(*pool, migrations_);
+    EXPECT_EQ(first.applied, n);
+    EXPECT_EQ(first.already_applied, 0);
+    EXPECT_EQ(db.number("SELECT count(*) FROM schema_migrations"), n);
+    for (const auto& m : migrations_) {
+        const std::string v = std::to_string(m.version);
+        EXPECT_EQ(db.exec("SELECT description FROM schema_migrations WHERE version = " + v), m.description);
+        EXPECT_EQ(db.exec("SELECT checksum FROM schema_migrations WHERE version = " + v),
+                  db.exec("SELECT md5($1)", {m.sql}))
+            << "V" << v;
+    }
+    // The schema of V001 is there.
+    EXPECT_EQ(db.exec("SELECT to_regclass('users') IS NOT NULL"), "t");
+    EXPECT_EQ(db.exec("SELECT to_regclass('idempotency_records') IS NOT NULL"), "t");
+    EXPECT_EQ(db.number("SELECT count(*) FROM pg_proc WHERE proname = 'charge_balance'"), 1);
+    EXPECT_EQ(advisory_locks(db), 0) << "the migration lock must be released";
+
+    const auto second = migrate_with(*pool, migrations_);
+    EXPECT_EQ(second.applied, 0);
+    EXPECT_EQ(second.already_applied, n);
+    EXPECT_EQ(db.number("SELECT count(*) FROM schema_migrations"), n);
+    EXPECT_EQ(advisory_locks(db), 0);
+    const auto s = pool->stats();
+    EXPECT_EQ(s.active, 0);
+    EXPECT_EQ(s.idle, s.total);
+}
+
+TEST_F(MigratorTest, RejectsATamperedChecksumAndAnUnknownAppliedVersion) {
+    auto pool = make_pool("mig-tamper");
+    Admin db(url_);
+    migrate_with(*pool, migrations_);
+    const Migration& m = migrations_.front();
+    const std::string v = std::to_string(m.version);
+    db.exec("UPDATE schema_migrations SET checksum = 'x' WHERE version = " + v);
+
+    try {
+        migrate_with(*pool, migrations_);
+        ADD_FAILURE() << "a changed checksum was accepted";
+    } catch (const MigrationError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("V" + v + " (" + m.description + ")"), std::string::npos) << what;
+        EXPECT_NE(what.find("checksum x"), std::string::npos) << what;
+    }
+    // The failure released the lock and left the connection clean.
+    EXPECT_EQ(advisory_locks(db), 0);
+    const bool in_tx = run([&]() -> asio::awaitable<bool> {
+        Lease lease = co_await pool->acquire();
+        co_return lease->in_transaction();
+    });
+    EXPECT_FALSE(in_tx);
+
+    // Restored: accepted again. An applied version this build does not know: rejected by name.
+    db.exec("UPDATE schema_migrations SET checksum = md5($1) WHERE version = " + v, {m.sql});
+    EXPECT_EQ(migrate_with(*pool, migrations_).applied, 0);
+    db.exec(
+        "INSERT INTO schema_migrations (version, description, checksum, execution_ms) "
+        "VALUES (999, 'from_the_future', 'abc', 1)");
+    try {
+        migrate_with(*pool, migrations_);
+        ADD_FAILURE() << "an unknown applied migration was accepted";
+    } catch (const MigrationError& e) {
+        EXPECT_NE(std::string(e.what()).find("V999"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(advisory_locks(db), 0);
+
+    // A second pool (another instance) is not blocked by a lock left behind.
+    db.exec("DELETE FROM schema_migrations WHERE version = 999");
+    auto other = make_pool("mig-tamper-other");
+    EXPECT_EQ(migrate_with(*other, migrations_).already_applied, static_cast<int>(migrations_.size()));
+}
+
+TEST_F(MigratorTest, ConcurrentMigrationsOnSeparatePoolsApplyEachMigrationOnce) {
+    const int n = static_cast<int>(migrations_.size());
+    auto a = make_pool("mig-a");
+    auto b = make_pool("mig-b");
+    auto run_on = [this](PgPool& pool) {
+        return asio::co_spawn(
+            asio::make_strand(ioc_),
+            [&pool, this]() -> asio::awaitable<MigrationReport> {
+                co_return co_await migrate(pool, migrations_);
+            },
+            asio::use_future);
+    };
+    auto fa = run_on(*a);
+    auto fb = run_on(*b);
+    ASSERT_EQ(fa.wait_for(30s), std::future_status::ready);
+    ASSERT_EQ(fb.wait_for(30s), std::future_status::ready);
+    MigrationReport ra, rb;
+    ASSERT_NO_THROW(ra = fa.get());
+    ASSERT_NO_THROW(rb = fb.get());
+
+    // One instance applied everything while the other waited on the lock, then found it applied.
+    EXPECT_EQ(ra.applied + rb.applied, n);
+    EXPECT_EQ(ra.already_applied + rb.already_applied, n);
+    EXPECT_TRUE((ra.applied == n && rb.applied == 0) || (ra.applied == 0 && rb.applied == n))
+        << "a.applied=" << ra.applied << " b.applied=" << rb.applied;
+    Admin db(url_);
+    EXPECT_EQ(db.number("SELECT count(*) FROM schema_migrations"), n);
+    EXPECT_EQ(advisory_locks(db), 0);
+}
+
+TEST_F(MigratorTest, SeedInsertsDemoAndLoadTestUsersOnceAndFast) {
+    auto pool = make_pool("mig-seed");
+    migrate_with(*pool, migrations_);
+    Admin db(url_);
+
+    auto started = Clock::now();
+    const auto first = seed_with(*pool, true, true);
+    const auto first_elapsed = Clock::now() - started;
+    // 153 demo users (ids 1..153) and the 20,101 load-test ids, of which id 1 is already the demo user.
+    EXPECT_EQ(first.demo_users, 153);
+    EXPECT_EQ(first.load_test_users, 20'100);
+    EXPECT_LT(first_elapsed, 2s);
+    EXPECT_EQ(db.number("SELECT count(*) FROM users"), 153 + 20'100);
+    EXPECT_EQ(db.exec("SELECT email FROM users WHERE id = 1"), "hanghae@example.com");
+    EXPECT_EQ(db.number("SELECT balance FROM users WHERE id = 1"), 100'000'000);
+    EXPECT_EQ(db.number("SELECT count(*) FROM users WHERE id BETWEEN 4 AND 153"), 150);
+    EXPECT_EQ(db.number("SELECT count(*) FROM users WHERE id BETWEEN 1000 AND 10999"), 10'000);
+    EXPECT_EQ(db.number("SELECT count(*) FROM users WHERE id BETWEEN 200000 AND 200099"), 100);
+    EXPECT_EQ(db.number("SELECT count(*) FROM users WHERE id BETWEEN 300000 AND 309999"), 10'000);
+
+    started = Clock::now();
+    const auto second = seed_with(*pool, true, true);
+    EXPECT_EQ(second.demo_users, 0);
+    EXPECT_EQ(second.load_test_users, 0);
+    EXPECT_LT(Clock::now() - started, 2s);
+    EXPECT_EQ(db.number("SELECT count(*) FROM users"), 153 + 20'100);
+
+    // The identity sequence was moved past the explicit ids.
+    EXPECT_EQ(db.number("INSERT INTO users (email, username) VALUES ('after-seed@example.com', 'after') "
+                        "RETURNING id"),
+              310'000);
+}
+
+TEST_F(MigratorTest, SeedLoadTestUsersAloneThenDemoUsers) {
+    auto pool = make_pool("mig-seed-load");
+    migrate_with(*pool, migrations_);
+    Admin db(url_);
+
+    const auto load = seed_with(*pool, false, true);
+    EXPECT_EQ(load.demo_users, 0);
+    EXPECT_EQ(load.load_test_users, 20'101);
+    EXPECT_EQ(db.exec("SELECT email FROM users WHERE id = 1"), "k6test1@loadtest.com");
+
+    // Demo data afterwards keeps the existing user 1 and adds the other 152.
+    const auto demo = seed_with(*pool, true, false);
+    EXPECT_EQ(demo.demo_users, 152);
+    EXPECT_EQ(demo.load_test_users, 0);
+    EXPECT_EQ(db.number("SELECT count(*) FROM users"), 20'101 + 152);
+}
+
+}  // namespace
+}  // namespace ec::infra::pg
