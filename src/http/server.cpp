@@ -128,7 +128,8 @@ asio::awaitable<void> Server::accept_loop() {
 
 asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
     auto& stream = session->stream;
-    beast::flat_buffer buffer(16 * 1024);
+    // Room for a full header block plus read-ahead of pipelined requests.
+    beast::flat_buffer buffer(std::max<std::size_t>(2 * config_.max_header_size, 64 * 1024));
     boost::system::error_code ec;
     bool linger = false;
     for (;;) {
@@ -143,10 +144,35 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
         }
         session->busy = true;
         stream.expires_after(config_.request_timeout);
+        // Beast's header_limit does not count fields parsed from an earlier read, so a header block
+        // split across reads could exceed it; insist on the whole block within the limit ourselves.
+        bool header_too_large = false;
+        for (;;) {
+            const auto data = buffer.data();
+            const std::string_view view(static_cast<const char*>(data.data()), data.size());
+            const auto end = view.find("\r\n\r\n");
+            if (end != std::string_view::npos) {
+                header_too_large = end + 4 > config_.max_header_size;
+                break;
+            }
+            if (view.size() >= config_.max_header_size) {
+                header_too_large = true;
+                break;
+            }
+            const auto n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
+                                                           asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+            buffer.commit(n);
+        }
+        if (ec) break;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(config_.max_body_size);
         parser.header_limit(static_cast<std::uint32_t>(config_.max_header_size));
-        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        if (header_too_large) {
+            ec = bhttp::error::header_limit;
+        } else {
+            co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        }
         Response res;
         bool close_after = false;
         bool refused = false;  // answered an error before reading the whole request
