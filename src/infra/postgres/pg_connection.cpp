@@ -212,16 +212,16 @@ asio::awaitable<Result> PgConnection::run_query(std::string_view sql, const Para
 }
 
 asio::awaitable<Result> PgConnection::query_params(std::string_view sql, Params params) {
-    std::string key(sql);
-    auto it = prepared_.find(key);
+    auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         const std::string name = "s" + std::to_string(prepared_.size() + 1);
-        if (PQsendPrepare(conn_, name.c_str(), key.c_str(), 0, nullptr) == 0) {
+        std::string text(sql);
+        if (PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) == 0) {
             fail("cannot send to PostgreSQL: " + trimmed(PQerrorMessage(conn_)));
         }
         co_await flush();
         co_await collect();
-        it = prepared_.emplace(std::move(key), name).first;
+        it = prepared_.emplace(std::move(text), name).first;
     }
     co_return co_await run_query(sql, &params, &it->second);
 }

@@ -46,7 +46,6 @@ public:
     bool probe_alive();
     bool broken() const { return broken_; }
     bool in_transaction() const;
-    void set_io_timeout(std::chrono::milliseconds t) { io_timeout_ = t; }
 
     Clock::time_point created_at() const { return created_at_; }
     std::uint64_t id() const { return id_; }
@@ -63,8 +62,12 @@ private:
     boost::asio::any_io_executor executor_;
     pg_conn* conn_;
     boost::asio::posix::stream_descriptor socket_;
-    std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
-    std::chrono::milliseconds io_timeout_{15'000};
+    struct SqlHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    // sql -> statement name; looked up by string_view so a hot query allocates nothing.
+    std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
     Clock::time_point created_at_;
     std::uint64_t id_;
     bool broken_ = false;

@@ -142,7 +142,6 @@ void PgPool::stop() {
 asio::awaitable<std::unique_ptr<PgConnection>> PgPool::open_connection() {
     const auto started = Clock::now();
     auto conn = co_await PgConnection::connect(ioc_.get_executor(), url_, config_.pool.connection_timeout);
-    conn->set_io_timeout(config_.statement_timeout + milliseconds(5'000));
     creation_timer_->record(seconds_since(started));
     co_return conn;
 }
