@@ -211,7 +211,9 @@ asio::awaitable<Lease> PgPool::acquire(std::source_location where) {
 
     // Wait for a returned connection or the timeout, whichever the pool decides first.
     waiter->timer.expires_after(config_.pool.connection_timeout);
-    waiter->timer.async_wait([weak = weak_from_this(), waiter](boost::system::error_code) {
+    waiter->timer.async_wait([weak = weak_from_this(), waiter](boost::system::error_code ec) {
+        // Cancelled means served: skip the O(waiters) search under the pool mutex.
+        if (ec == asio::error::operation_aborted) return;
         auto self = weak.lock();
         if (!self) return;
         bool timed_out = false;
