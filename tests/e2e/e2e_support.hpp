@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "support/http_client.hpp"
+#include "support/pg_admin.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -35,44 +36,11 @@ using namespace std::chrono_literals;
 // ------------------------------------------------------------------------------------------------
 // PostgreSQL
 
-class Pg {
+// What the e2e tests read back from the database the server wrote to.
+class Pg : public PgAdmin {
 public:
-    Pg() : conn_(PQconnectdb(test_env().pg_url.c_str())) {
-        if (PQstatus(conn_) != CONNECTION_OK) {
-            const std::string err = PQerrorMessage(conn_);
-            PQfinish(conn_);
-            conn_ = nullptr;
-            throw std::runtime_error("cannot connect to " + test_env().pg_url + ": " + err);
-        }
-    }
-    ~Pg() {
-        if (conn_ != nullptr) PQfinish(conn_);
-    }
-    Pg(const Pg&) = delete;
-    Pg& operator=(const Pg&) = delete;
-
-    // First column of the first row as text; nullopt when there is no row or the value is NULL.
-    std::optional<std::string> scalar(const std::string& sql, const std::vector<std::string>& params = {}) {
-        std::vector<const char*> values;
-        values.reserve(params.size());
-        for (const auto& p : params) values.push_back(p.c_str());
-        PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                                     values.data(), nullptr, nullptr, 0);
-        struct Clear {
-            PGresult* r;
-            ~Clear() { PQclear(r); }
-        } clear{res};
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            throw std::runtime_error("query failed: " + sql + ": " + PQresultErrorMessage(res));
-        }
-        if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) return std::nullopt;
-        return std::string(PQgetvalue(res, 0, 0));
-    }
-
     std::int64_t int64(const std::string& sql, const std::vector<std::string>& params = {}) {
-        const auto v = scalar(sql, params);
-        if (!v) throw std::runtime_error("query returned no value: " + sql);
-        return std::stoll(*v);
+        return number(sql, params);
     }
 
     std::int64_t balance(std::int64_t user_id) {
@@ -92,9 +60,6 @@ public:
             "$2)",
             {std::to_string(user_id), prefix});
     }
-
-private:
-    PGconn* conn_ = nullptr;
 };
 
 // ------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@
 #include "infra/postgres/seeder.hpp"
 #include "ops/embedded_file.hpp"
 #include "ops/metrics.hpp"
+#include "support/pg_admin.hpp"
 #include "support/test_env.hpp"
 
 namespace ec::infra::pg {
@@ -44,47 +45,7 @@ std::string url_for_database(const std::string& url, const std::string& db) {
 }
 
 // A plain blocking libpq connection outside the pools under test.
-class Admin {
-public:
-    explicit Admin(const std::string& url) {
-        const std::string conninfo =
-            url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=ec_test_admin";
-        conn_ = PQconnectdb(conninfo.c_str());
-        if (PQstatus(conn_) != CONNECTION_OK) {
-            const std::string msg = PQerrorMessage(conn_);
-            PQfinish(conn_);
-            throw std::runtime_error("admin connection failed: " + msg);
-        }
-        PQsetNoticeProcessor(
-            conn_, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
-    }
-    ~Admin() { PQfinish(conn_); }
-    Admin(const Admin&) = delete;
-    Admin& operator=(const Admin&) = delete;
-
-    // Runs `sql` with text parameters; returns the first field of the result, "" if none.
-    std::string exec(const std::string& sql, const std::vector<std::string>& params = {}) {
-        std::vector<const char*> values;
-        for (const auto& p : params) values.push_back(p.c_str());
-        PGresult* res = params.empty() ? PQexec(conn_, sql.c_str())
-                                       : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
-                                                      nullptr, values.data(), nullptr, nullptr, 0);
-        const auto status = PQresultStatus(res);
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-            const std::string msg = PQresultErrorMessage(res);
-            PQclear(res);
-            throw std::runtime_error("admin query failed: " + sql + ": " + msg);
-        }
-        std::string out;
-        if (PQntuples(res) > 0 && PQnfields(res) > 0) out = PQgetvalue(res, 0, 0);
-        PQclear(res);
-        return out;
-    }
-    long long number(const std::string& sql) { return std::stoll(exec(sql)); }
-
-private:
-    PGconn* conn_ = nullptr;
-};
+using Admin = ec::test::PgAdmin;
 
 std::vector<Migration> parse(const std::vector<std::string>& names) {
     std::vector<EmbeddedFile> files;

@@ -25,6 +25,7 @@
 
 #include "infra/postgres/pg_errors.hpp"
 #include "ops/metrics.hpp"
+#include "support/pg_admin.hpp"
 #include "support/test_env.hpp"
 
 namespace ec::infra::pg {
@@ -51,42 +52,7 @@ long long ms(Clock::duration d) {
 
 // A plain blocking libpq connection outside the pool under test: setup, checking what was really
 // committed, and watching pg_stat_activity.
-class Admin {
-public:
-    Admin()
-        : conn_(PQconnectdb(
-              with_param(ec::test::test_env().pg_url, "application_name=ec_test_admin").c_str())) {
-        if (PQstatus(conn_) != CONNECTION_OK) {
-            const std::string msg = PQerrorMessage(conn_);
-            PQfinish(conn_);
-            throw std::runtime_error("admin connection failed: " + msg);
-        }
-        PQsetNoticeProcessor(
-            conn_, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
-    }
-    ~Admin() { PQfinish(conn_); }
-    Admin(const Admin&) = delete;
-    Admin& operator=(const Admin&) = delete;
-
-    // Runs `sql` (one or more statements); returns the first field of the last result, "" if none.
-    std::string exec(const std::string& sql) {
-        PGresult* res = PQexec(conn_, sql.c_str());
-        const auto status = PQresultStatus(res);
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-            const std::string msg = PQresultErrorMessage(res);
-            PQclear(res);
-            throw std::runtime_error("admin query failed: " + sql + ": " + msg);
-        }
-        std::string out;
-        if (PQntuples(res) > 0 && PQnfields(res) > 0) out = PQgetvalue(res, 0, 0);
-        PQclear(res);
-        return out;
-    }
-    long long number(const std::string& sql) { return std::stoll(exec(sql)); }
-
-private:
-    PGconn* conn_;
-};
+using Admin = ec::test::PgAdmin;
 
 // Runs its action when the scope ends, whether assertions passed or not.
 template <class F>

@@ -315,24 +315,26 @@ void PgPool::spawn_create() {
         if (stopped_ || waiters_.empty() || total_ + creating_ >= config_.pool.maximum_pool_size) return;
         ++creating_;
     }
-    asio::co_spawn(
-        ioc_,
-        [self = shared_from_this()]() -> asio::awaitable<void> {
-            std::unique_ptr<PgConnection> conn;
-            try {
-                conn = co_await self->open_connection();
-            } catch (const std::exception& e) {
-                spdlog::warn("{} - cannot open a connection: {}", self->name_, e.what());
-            }
-            {
-                std::lock_guard lock(self->mutex_);
-                --self->creating_;
-                if (conn) ++self->total_;
-            }
-            if (conn) self->hand_over(std::move(conn));
-            co_return;
-        },
-        asio::detached);
+    asio::co_spawn(ioc_, create_and_hand_over(), asio::detached);
+}
+
+asio::awaitable<void> PgPool::create_and_hand_over() {
+    // The caller already counted this connection in creating_.
+    auto self = shared_from_this();
+    std::unique_ptr<PgConnection> conn;
+    try {
+        conn = co_await open_connection();
+    } catch (const std::exception& e) {
+        spdlog::debug("{} - cannot open a connection: {}", name_,
+                      e.what());  // visible as 503s and pool stats
+    }
+    {
+        std::lock_guard lock(mutex_);
+        --creating_;
+        if (conn) ++total_;
+    }
+    if (conn) hand_over(std::move(conn));
+    co_return;
 }
 
 asio::awaitable<void> PgPool::housekeeping() {
@@ -381,26 +383,7 @@ asio::awaitable<void> PgPool::housekeeping() {
             }
         }
         retired.clear();
-        for (int i = 0; i < to_create; ++i) {
-            asio::co_spawn(
-                ioc_,
-                [self]() -> asio::awaitable<void> {
-                    std::unique_ptr<PgConnection> conn;
-                    try {
-                        conn = co_await self->open_connection();
-                    } catch (const std::exception& e) {
-                        spdlog::debug("{} - cannot open an idle connection: {}", self->name_, e.what());
-                    }
-                    {
-                        std::lock_guard lock(self->mutex_);
-                        --self->creating_;
-                        if (conn) ++self->total_;
-                    }
-                    if (conn) self->hand_over(std::move(conn));
-                    co_return;
-                },
-                asio::detached);
-        }
+        for (int i = 0; i < to_create; ++i) asio::co_spawn(ioc_, create_and_hand_over(), asio::detached);
         if (now - last_stats >= config_.pool.stats_log_interval) {
             last_stats = now;
             const auto s = stats();

@@ -93,6 +93,7 @@ private:
     void hand_over(std::unique_ptr<PgConnection> conn);  // to the first waiter, else idle
     void discard_locked();
     void spawn_create();
+    boost::asio::awaitable<void> create_and_hand_over();  // opens one counted connection, hands it over
     boost::asio::awaitable<std::unique_ptr<PgConnection>> open_connection();
     boost::asio::awaitable<void> housekeeping();
     void register_metrics();
