@@ -1,0 +1,909 @@
+#!/usr/bin/env bash
+# bench/run.sh — throughput, latency and memory benchmark of the Release build, with references
+# measured on the same machine in the same run:
+#   - a static nginx on loopback (the HTTP ceiling of this machine for a tiny JSON response),
+#   - pgbench -S / -N against the same PostgreSQL server the application uses (the database
+#     ceiling), plus pgbench -S -M prepared on a scale-1 database that fits in shared_buffers
+#     (shown, no target).
+#
+# It installs missing packages (scripts/setup.sh), builds the `release` preset, starts a throw-away
+# PostgreSQL and Redis on free loopback ports in a temp dir, starts the application (profile `test`,
+# which seeds the load-test users 1000..10999) and nginx on free ports, measures idle RSS and RSS
+# with 1,000 open keep-alive connections (again after the load), runs every scenario (one warm-up,
+# then N measured runs, medians reported), prints a table and writes it to
+# bench/results/latest.md. For every run it also reports the CPU time each process spent per
+# request (application, PostgreSQL, nginx, load generator). Everything it started is stopped and
+# the temp dir removed on exit.
+#
+# Usage: bench/run.sh [--quick] [--runs N] [--duration S] [--wait-idle S] [--only NAME[,...]]
+#                     [--output FILE] [--perf DIR]
+#   --quick        1 run of 3 s per scenario (a smoke test, not a measurement)
+#   --runs N       measured runs per scenario (default 3; medians need >= 3)
+#   --duration S   seconds per run (default 10)
+#   --wait-idle S  before each run, wait up to S seconds (default 120) for other processes to leave
+#                  the machine quiet (< 15% busy); each run also measures the CPU share other
+#                  processes took meanwhile ("foreign CPU"): a run above 10% is repeated (up to
+#                  twice), after which it is kept and the report flags it as disturbed
+#   --only LIST    run only these scenarios (names as listed by --list)
+#   --output FILE  write the markdown report to FILE (default bench/results/latest.md)
+#   --list         list the scenarios and exit
+#   --perf DIR     after the measured runs of each application scenario, one extra (uncounted) run
+#                  under `perf record -a -g` (whole machine); writes DIR/<scenario>.perf.data and
+#                  DIR/<scenario>.perf.txt (CPU share by process group, the application's self
+#                  time by category and by symbol, inclusive time by symbol)
+# Environment:
+#   BENCH_BIN=path       application binary (default build/release/ecommerce, built by this script;
+#                        when set, no build is done — e.g. build/relwithdebinfo/ecommerce for profiling)
+#   BENCH_APP_SET="k=v ..."  extra --set overrides for the application
+#   EC_BUILD_JOBS        parallel build jobs (default 2)
+#   EC_KEEP_TEMP=1       keep the temp dir (logs) after the run
+# Exit status: 0 when every run completed without request errors (targets may be missed: that is
+# a result, not a failure), 3 when some run had errors (non-2xx, socket errors, failed
+# transactions), other non-zero when the benchmark could not run.
+#
+# Adding a scenario: write scenario_<name> (runs ONE measurement for $DURATION seconds and prints
+# "<throughput> <p99 ms or -> <errors> [note]"), optionally prepare_<name> (once, before the
+# warm-up), then `register_scenario <name> "<label>" <RPS|TPS> app|ref` and, for its targets,
+# add_ratio_target / add_p99_target / add_info_ratio below. wrk_measure and pgbench_measure run
+# the tools and parse their output; request scripts live in bench/lua/.
+# shellcheck disable=SC2317  # scenario and helper functions are called by name
+set -euo pipefail
+CALLER_PWD=$PWD # relative --output/--perf paths are the caller's
+cd "$(dirname "$0")/.."
+ROOT=$(pwd -P)
+# shellcheck source=scripts/lib/services.sh
+source scripts/lib/services.sh
+
+PGBENCH=$PG_BIN/pgbench
+PSQL=$PG_BIN/psql
+
+# ---------------------------------------------------------------------------------------------
+# options
+
+RUNS=3
+DURATION=10
+ONLY=""
+PERF_DIR=""
+LIST_ONLY=0
+WRK_THREADS=2
+WRK_CONNECTIONS=100
+PGBENCH_CLIENTS=10 # ≈ the application's pool (datasource.pool.maximum-pool-size: 10)
+PGBENCH_JOBS=2
+PGBENCH_SCALE=10
+HOLD_CONNECTIONS=1000
+RESULTS_MD=$ROOT/bench/results/latest.md # --output
+WAIT_IDLE=120       # --wait-idle: seconds to wait for a quiet machine before each run
+QUIET_PCT=15        # "quiet": under this % of all CPUs busy
+FOREIGN_WARN_PCT=10 # a run in which other processes used more than this % of the machine is
+RETRY_DISTURBED=2   # ... repeated up to this many times, then kept and flagged as disturbed
+DISTURBED=0
+
+usage() { sed -n '2,/^# shellcheck disable=SC2317/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+while (($#)); do
+    case "$1" in
+        --quick) RUNS=1 DURATION=3 ;;
+        --runs) RUNS=${2:?--runs needs a number}; shift ;;
+        --runs=*) RUNS=${1#*=} ;;
+        --duration) DURATION=${2:?--duration needs seconds}; shift ;;
+        --duration=*) DURATION=${1#*=} ;;
+        --only) ONLY=${2:?--only needs scenario names}; shift ;;
+        --only=*) ONLY=${1#*=} ;;
+        --perf) PERF_DIR=${2:?--perf needs a directory}; shift ;;
+        --perf=*) PERF_DIR=${1#*=} ;;
+        --wait-idle) WAIT_IDLE=${2:?--wait-idle needs seconds}; shift ;;
+        --wait-idle=*) WAIT_IDLE=${1#*=} ;;
+        --output) RESULTS_MD=${2:?--output needs a file}; shift ;;
+        --output=*) RESULTS_MD=${1#*=} ;;
+        --list) LIST_ONLY=1 ;;
+        -h | --help) usage; exit 0 ;;
+        *) die "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+done
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$RUNS'"
+[[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "--duration must be a positive integer (seconds), got '$DURATION'"
+[[ "$WAIT_IDLE" =~ ^[0-9]+$ ]] || die "--wait-idle must be a number of seconds, got '$WAIT_IDLE'"
+if [[ -n "$PERF_DIR" ]]; then
+    [[ "$PERF_DIR" == /* ]] || PERF_DIR=$CALLER_PWD/$PERF_DIR
+    mkdir -p "$PERF_DIR"
+fi
+[[ "$RESULTS_MD" == /* ]] || RESULTS_MD=$CALLER_PWD/$RESULTS_MD
+
+# ---------------------------------------------------------------------------------------------
+# scenario and target registries
+
+SCENARIOS=()        # names, in run order
+declare -A SC_LABEL=() SC_UNIT=() SC_KIND=()
+# results, per scenario: medians and the per-run values (space separated)
+declare -A RES_TPUT=() RES_P99=() RES_ERR=() RES_RUNS_TPUT=() RES_RUNS_P99=() RES_NOTE=() RES_FOREIGN=() RES_APP_US=() RES_PG_US=() RES_NGINX_US=()
+declare -A RES_CLIENT_US=()
+TARGETS=()          # "ratio|<scenario>|<reference scenario>|<factor>", "p99|<scenario>|<max ms>",
+                    # "rss|<key>|<max MiB>", "info|<scenario>|<reference scenario>"
+declare -A RSS_MB=() RSS_LABEL=()
+
+# register_scenario NAME LABEL UNIT KIND — KIND is `ref` (a reference) or `app` (the application)
+register_scenario() {
+    SCENARIOS+=("$1")
+    SC_LABEL[$1]=$2
+    SC_UNIT[$1]=$3
+    SC_KIND[$1]=$4
+}
+add_ratio_target() { TARGETS+=("ratio|$1|$2|$3"); }
+add_info_ratio() { TARGETS+=("info|$1|$2"); } # a ratio worth showing, without a target
+add_p99_target() { TARGETS+=("p99|$1|$2"); }
+add_rss_target() { TARGETS+=("rss|$1|$2"); }
+
+# The scenarios, in run order. References first, each just before the application scenario it
+# is compared with.
+register_scenario nginx_static "nginx static JSON (reference)" RPS ref
+register_scenario pgbench_select "pgbench -S (reference)" TPS ref
+register_scenario pgbench_select_hot "pgbench -S -M prepared, scale 1 (reference)" TPS ref
+register_scenario get_balance "GET /api/users/{id}/balance" RPS app
+register_scenario pgbench_simple_update "pgbench -N (reference)" TPS ref
+register_scenario post_charge "POST /api/users/{id}/balance/charge" RPS app
+
+# Targets (issue "Service foundation").
+add_ratio_target get_balance pgbench_select 0.5
+add_ratio_target get_balance nginx_static 0.15
+add_info_ratio get_balance pgbench_select_hot
+add_p99_target get_balance 10
+add_ratio_target post_charge pgbench_simple_update 0.5
+add_rss_target idle 30
+add_rss_target conns 100
+add_rss_target conns_after 100
+
+if ((LIST_ONLY)); then
+    for s in "${SCENARIOS[@]}"; do printf '%-24s %s\n' "$s" "${SC_LABEL[$s]}"; done
+    exit 0
+fi
+if [[ -n "$ONLY" ]]; then
+    IFS=, read -r -a only_list <<<"$ONLY"
+    for s in "${only_list[@]}"; do
+        [[ -n "${SC_LABEL[$s]:-}" ]] || die "unknown scenario '$s' (see --list)"
+    done
+    selected=()
+    for s in "${SCENARIOS[@]}"; do
+        for o in "${only_list[@]}"; do [[ "$s" == "$o" ]] && selected+=("$s"); done
+    done
+    SCENARIOS=("${selected[@]}")
+fi
+scenario_selected() {
+    local s
+    for s in "${SCENARIOS[@]}"; do [[ "$s" == "$1" ]] && return 0; done
+    return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# state and cleanup
+
+START_SECONDS=$SECONDS
+WORK=""
+PG_PORT=""
+REDIS_PORT=""
+APP_PORT=""
+APP_PID=""
+NGINX_PORT=""
+NGINX_PID=""
+HOLDER_PID=""
+BIN=${BENCH_BIN:-$ROOT/build/release/ecommerce}
+ANY_ERRORS=0
+
+# stop_pid PID NAME [SECS]: SIGTERM, wait, SIGKILL if needed.
+stop_pid() {
+    local pid=$1 name=$2 secs=${3:-30}
+    [[ -n "$pid" ]] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_pid_gone "$pid" "$secs"; then
+            warn "$name (pid $pid) did not stop within $secs s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317  # the EXIT trap
+cleanup() {
+    local rc=$?
+    trap - EXIT
+    trap '' INT TERM
+    set +e
+    if [[ -n "$WORK" ]]; then
+        step "cleaning up"
+        stop_pid "$HOLDER_PID" "connection holder" 5
+        stop_pid "$APP_PID" "the application" 30
+        stop_pid "$NGINX_PID" "nginx" 10
+        [[ -n "$REDIS_PORT" ]] && redis_stop "$WORK/redis" "$REDIS_PORT"
+        [[ -d "$WORK/pg" ]] && pg_stop "$WORK/pg"
+        if [[ $rc -ne 0 && $rc -ne 3 ]]; then
+            [[ -s "$WORK/app.log" ]] && { echo "---- last 30 lines of $WORK/app.log ----"; tail -n 30 "$WORK/app.log"; }
+            svc_tail_logs "$WORK/pg" 20
+        fi
+        if [[ -n "${EC_KEEP_TEMP:-}" ]]; then
+            info "kept temp dir: $WORK"
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+    step "done in $(fmt_elapsed $((SECONDS - START_SECONDS))) (exit status $rc)"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# numeric helpers
+
+# median V...: the middle value (mean of the two middle ones for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "-"; exit }
+        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# to_ms VALUE: "812.5us" / "3.2ms" / "1.05s" / "2.1m" → milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (match(v, /^[0-9.]+/) == 0) { print "-"; exit }
+        n = substr(v, 1, RLENGTH); u = substr(v, RLENGTH + 1)
+        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : (u == "h") ? 3600000 : -1
+        if (f < 0) { print "-"; exit }
+        printf "%.3f\n", n * f }'
+}
+fmt_num() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.0f\n", v }'; }
+fmt_ms() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.2f\n", v }'; }
+fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+
+# ---------------------------------------------------------------------------------------------
+# measurement helpers
+
+# wrk_measure URL [wrk options...] [-- script args...]: one wrk run of $DURATION s (or $WRK_DURATION), prints
+# "<requests/s> <p99 ms> <errors> [note]" — errors = non-2xx/3xx responses + socket errors (+ the
+# `bad` count printed by a Lua script's done() as "bench-status ok=N bad=M sample=...").
+# The raw wrk output is appended to $WORK/wrk.log.
+wrk_measure() {
+    local url=$1 out rps p99 non2xx sock bad note=""
+    local -a opts=() script_args=()
+    shift
+    while (($#)) && [[ "$1" != "--" ]]; do opts+=("$1"); shift; done
+    (($#)) && script_args=("$@") # starts with "--"
+    out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_DURATION:-$DURATION}s" --latency \
+        "${opts[@]}" "$url" "${script_args[@]}" 2>&1) ||
+        { printf '%s\n' "$out" >&2; die "wrk failed for $url"; }
+    printf '==== wrk %s %s %s\n%s\n' "${opts[*]}" "$url" "${script_args[*]}" "$out" >>"$WORK/wrk.log"
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    non2xx=$(awk -F: '/Non-2xx or 3xx responses/ { gsub(/ /, "", $2); print $2 }' <<<"$out")
+    sock=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' <<<"$out")
+    bad=$(sed -n 's/^bench-status ok=[0-9]* bad=\([0-9]*\).*/\1/p' <<<"$out")
+    [[ -n "$rps" ]] || { printf '%s\n' "$out" >&2; die "could not parse wrk output"; }
+    local errors=$(( ${non2xx:-0} + ${sock:-0} ))
+    # the Lua count and wrk's own count see the same responses; take the larger, not the sum
+    (( ${bad:-0} > ${non2xx:-0} )) && errors=$(( ${bad:-0} + ${sock:-0} ))
+    if ((errors > 0)); then
+        note="non2xx=${non2xx:-0} socket=${sock:-0}"
+        local sample
+        sample=$(sed -n 's/^bench-status .* sample=\(.*\)$/\1/p' <<<"$out")
+        [[ -n "$sample" ]] && note+=" first: ${sample}"
+    fi
+    echo "$rps $(to_ms "${p99:--}") $errors $note"
+}
+
+# pgbench_measure DB [pgbench args...]: one run of $DURATION s; prints "<tps> - <failed> [note]".
+pgbench_measure() {
+    local db=$1 out tps failed
+    shift
+    out=$("$PGBENCH" -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "$PGBENCH_CLIENTS" -j "$PGBENCH_JOBS" \
+        -T "${WRK_DURATION:-$DURATION}" "$@" "$db" 2>&1) || { printf '%s\n' "$out" >&2; die "pgbench failed"; }
+    printf '==== pgbench %s\n%s\n' "$*" "$out" >>"$WORK/pgbench.log"
+    tps=$(awk '/^tps = / { print $3; exit }' <<<"$out")
+    failed=$(awk '/^number of failed transactions:/ { print $5 }' <<<"$out")
+    [[ -n "$tps" ]] || { printf '%s\n' "$out" >&2; die "could not parse pgbench output"; }
+    echo "$tps - ${failed:-0}"
+}
+
+# rss_mb PID: resident set size in MiB (VmRSS).
+rss_mb() { awk '/^VmRSS:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
+hwm_mb() { awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
+
+app_metric() {
+    curl -fsS --max-time 5 "http://127.0.0.1:$APP_PORT/actuator/metrics/$1" 2>/dev/null |
+        python3 -c 'import json,sys; print(int(json.load(sys.stdin)["measurements"][0]["value"]))' 2>/dev/null ||
+        echo "?"
+}
+
+# measure_conns_rss KEY LABEL: opens $HOLD_CONNECTIONS keep-alive connections to the application
+# (one GET /actuator/health/liveness each), samples VmRSS while they are open into RSS_MB[KEY],
+# closes them. LABEL is a printf format taking the number of connections held.
+measure_conns_rss() {
+    local key=$1 label=$2 line held held_ok server_conns
+    coproc HOLDER { exec python3 "$ROOT/bench/hold_connections.py" 127.0.0.1 "$APP_PORT" "$HOLD_CONNECTIONS"; }
+    line=""
+    read -r -t 60 line <&"${HOLDER[0]}" || true
+    read -r _ held held_ok <<<"$line"
+    [[ "$line" == ready* ]] || die "the connection holder did not get ready: '$line'"
+    sleep 1
+    RSS_MB[$key]=$(rss_mb "$APP_PID")
+    # shellcheck disable=SC2059  # the label is a format
+    RSS_LABEL[$key]=$(printf "$label" "$held")
+    server_conns=$(app_metric http.server.connections.active)
+    info "VmRSS with $held connections open ($held_ok answered 2xx; server counts $server_conns open): ${RSS_MB[$key]} MiB"
+    if [[ "$held" != "$HOLD_CONNECTIONS" || "$held_ok" != "$HOLD_CONNECTIONS" ]]; then
+        warn "only $held_ok of $HOLD_CONNECTIONS connections were answered 2xx"
+        RSS_LABEL[$key]+=" (only $held_ok answered 2xx)"
+        ANY_ERRORS=1
+    fi
+    eval "exec ${HOLDER[1]}>&-" # closing its stdin makes it close the connections and exit
+    stop_pid "$HOLDER_PID" "connection holder" 10
+    HOLDER_PID=""
+    sleep 1
+}
+
+app_psql() { "$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d ecommerce -X -qtA -c "$1"; }
+
+# cost_text SCENARIO APP PG NGINX CLIENT: "application 62, PostgreSQL 56, wrk 20" (the
+# processes that serve SCENARIO), values in CPU µs per request.
+cost_text() {
+    local sc=$1 client=wrk
+    [[ "$sc" == pgbench_* ]] && client=pgbench
+    case "$sc" in
+        nginx_static) echo "nginx $(fmt_num "$4"), $client $(fmt_num "$5")" ;;
+        pgbench_*) echo "PostgreSQL $(fmt_num "$3"), $client $(fmt_num "$5")" ;;
+        *) echo "application $(fmt_num "$2"), PostgreSQL $(fmt_num "$3"), $client $(fmt_num "$5")" ;;
+    esac
+}
+
+# perf_app_report DATA [perf report args...]: the application's part of a whole-machine profile,
+# in % of the application's own samples.
+perf_app_report() {
+    local data=$1
+    shift
+    perf report -i "$data" --pid "$APP_PID" --percentage relative -g none --stdio "$@" 2>/dev/null |
+        grep -v -e '^#' -e '^$' | cut -c1-160 | head -40 || true
+}
+
+# perf_groups DATA: whole-machine samples grouped into the application, our PostgreSQL (its
+# current backends), wrk, the rest of the benchmark (nginx, Redis), other processes and idle.
+perf_groups() {
+    local pm pg_pids app_tids
+    pm=$(pg_postmaster_pid || true)
+    pg_pids="$pm $(pgrep -P "${pm:-0}" 2>/dev/null | tr '\n' ' ')"
+    app_tids=$(cd "/proc/$APP_PID/task" 2>/dev/null && printf '%s ' *)
+    # perf's "pid" sort key is the thread id
+    perf report -i "$1" --no-children --sort pid -g none --stdio 2>/dev/null | grep -v -e '^#' -e '^$' |
+        awk -v app=" $app_tids " -v pg=" $pg_pids " '{
+            p = $1; sub("%", "", p); split($2, a, ":"); pid = a[1]; comm = a[2]
+            if (index(app, " " pid " ")) g = "application"
+            else if (index(pg, " " pid " ")) g = "PostgreSQL (ours)"
+            else if (comm == "wrk") g = "wrk"
+            else if (comm == "nginx" || comm == "redis-server") g = "nginx/Redis"
+            else if (comm == "swapper") g = "idle"
+            else { g = "other processes"; top[comm] += p }
+            sum[g] += p
+        } END {
+            n = split("application|PostgreSQL (ours)|wrk|nginx/Redis|other processes|idle", order, "|")
+            for (i = 1; i <= n; i++) printf "    %6.2f%%  %s\n", sum[order[i]], order[i]
+            for (c in top) if (top[c] >= 1) printf "            other: %s %.1f%%\n", c, top[c]
+        }' || true
+}
+
+# perf_app_categories DATA: the application's self time grouped into coarse categories.
+perf_app_categories() {
+    perf report -i "$1" --pid "$APP_PID" --percentage relative --no-children --sort dso,sym -g none --stdio \
+        2>/dev/null | grep -v -e '^#' -e '^$' | awk '{
+            p = $1; sub("%", "", p); dso = $2; kind = $3; sym = ""; for (i = 4; i <= NF; i++) sym = sym " " $i
+            if (kind == "[k]") {
+                if (sym ~ /epoll/) c = "kernel: epoll"
+                else if (sym ~ /futex|schedule|wake|switch|irq|rseq/) c = "kernel: futex, scheduler, interrupts"
+                else c = "kernel: sockets (TCP/IP over loopback), other syscalls"
+            } else if (sym ~ /malloc|_int_free|cfree|unlink_chunk|consolidate|operator new|operator delete|__libc_free/) c = "user: malloc/free"
+            else if (sym ~ /pthread_mutex|lll_lock|futex|pthread_cond/) c = "user: mutexes, condition variables (libc)"
+            else if (sym ~ /^ (__send|__libc_send|__libc_recv|__recv|epoll_ctl|epoll_wait|__libc_recvmsg|__libc_sendmsg|writev|readv)/) c = "user: libc syscall wrappers"
+            else if (dso ~ /libpq/) c = "user: libpq"
+            else if (sym ~ /boost::beast/) c = "user: Beast (HTTP parser, serializer, stream)"
+            else if (sym ~ /boost::asio|boost::mp11/) c = "user: Asio (executors, strands, coroutines, reactor)"
+            else if (sym ~ /boost::json/ || dso ~ /json/) c = "user: Boost.JSON"
+            else if (sym ~ /ec::/) c = "user: application code (ec::)"
+            else if (sym ~ /_Sp_counted|shared_ptr/) c = "user: shared_ptr reference counts"
+            else c = "user: other"
+            sum[c] += p
+        } END { for (c in sum) printf "    %5.1f%%  %s\n", sum[c], c }' | sort -g -r || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# background load: this machine may be shared (e.g. compilers of other jobs). Before each scenario
+# we wait (up to $WAIT_IDLE s) until the machine is quiet, and during each run we measure the CPU
+# time used by processes that are not part of the benchmark ("foreign CPU", % of all CPUs). A run
+# with a high foreign share measured a disturbed machine; the report says so.
+
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+NCPU=$(nproc)
+MARK_BUSY=0 MARK_TOTAL=0 MARK_OURS=0 MARK_APP=0 MARK_PG=0 MARK_NGINX=0 MARK_CLIENT=0
+T_APP=0 T_PG=0 T_NGINX=0 T_CLIENT=0 T_OURS=0 CPU_SINCE=""
+
+# cpu_ticks: "<busy> <total>" CPU ticks summed over all CPUs since boot (busy = not idle/iowait).
+cpu_ticks() { awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6; exit }' /proc/stat; }
+# pid_ticks PID [with_children]: utime+stime (+cutime+cstime of reaped children) of PID.
+pid_ticks() {
+    local f=/proc/$1/stat
+    [[ -r "$f" ]] || { echo 0; return; }
+    sed 's/^.*) //' "$f" | awk -v c="${2:-0}" '{ t = $12 + $13; if (c) t += $14 + $15; print t }'
+}
+# tree_ticks PID: CPU ticks of PID, its reaped children and its live children.
+tree_ticks() {
+    local total c
+    total=$(pid_ticks "$1" 1)
+    for c in $(pgrep -P "$1" 2>/dev/null); do total=$((total + $(pid_ticks "$c"))); done
+    echo "$total"
+}
+pg_postmaster_pid() { [[ -s "$WORK/pg/data/postmaster.pid" ]] && head -n 1 "$WORK/pg/data/postmaster.pid"; }
+# our_ticks: sets T_APP T_PG T_NGINX T_CLIENT T_OURS to the CPU ticks used so far by the
+# benchmark's own processes: the application, our PostgreSQL (postmaster, its reaped and live
+# backends), nginx, the load generators (this shell's waited-for children: wrk, pgbench, curl...)
+# and (in T_OURS only) Redis. Must run in the main shell, not in a subshell: `times` reports the
+# children of the shell that runs it.
+our_ticks() {
+    local pm rp redis=0
+    T_APP=0 T_PG=0 T_NGINX=0 T_CLIENT=0
+    [[ -n "$APP_PID" ]] && T_APP=$(pid_ticks "$APP_PID" 1)
+    pm=$(pg_postmaster_pid || true)
+    [[ -n "$pm" ]] && T_PG=$(tree_ticks "$pm")
+    [[ -s "$WORK/redis/redis.pid" ]] && rp=$(<"$WORK/redis/redis.pid") && redis=$(tree_ticks "$rp")
+    [[ -n "$NGINX_PID" ]] && T_NGINX=$(tree_ticks "$NGINX_PID")
+    # `times` line 2: user and system time of waited-for children, e.g. "0m1.230s 0m0.450s"
+    times >"$WORK/times.txt"
+    T_CLIENT=$(sed -n 2p "$WORK/times.txt" | awk -v t="$CLK_TCK" '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d\n", s * t }')
+    T_OURS=$((T_APP + T_PG + T_NGINX + T_CLIENT + redis))
+}
+# cpu_mark: remembers the counters. cpu_since_mark REQUESTS: sets CPU_SINCE to "<foreign %> <app>
+# <postgres> <nginx> <client>" for the time since cpu_mark: foreign % is the share of all CPUs used
+# by processes outside the benchmark, the others are CPU µs per request (or transaction).
+cpu_mark() {
+    read -r MARK_BUSY MARK_TOTAL < <(cpu_ticks)
+    our_ticks
+    MARK_APP=$T_APP MARK_PG=$T_PG MARK_NGINX=$T_NGINX MARK_CLIENT=$T_CLIENT MARK_OURS=$T_OURS
+}
+cpu_since_mark() {
+    local busy total
+    sleep 0.3 # let the postmaster reap the backends of a finished pgbench
+    read -r busy total < <(cpu_ticks)
+    our_ticks
+    CPU_SINCE=$(awk -v b=$((busy - MARK_BUSY)) -v o=$((T_OURS - MARK_OURS)) -v t=$((total - MARK_TOTAL)) \
+        -v a=$((T_APP - MARK_APP)) -v p=$((T_PG - MARK_PG)) -v x=$((T_NGINX - MARK_NGINX)) \
+        -v c=$((T_CLIENT - MARK_CLIENT)) -v n="$1" -v hz="$CLK_TCK" 'BEGIN {
+            f = t > 0 ? (b - o) / t * 100 : 0; if (f < 0) f = 0
+            if (n > 0) { k = 1e6 / hz / n; printf "%.0f %.0f %.0f %.0f %.0f\n", f, a * k, p * k, x * k, c * k }
+            else printf "%.0f - - - -\n", f }')
+}
+# wait_quiet: waits until the machine is under $QUIET_PCT % busy (1 s samples) for up to $WAIT_IDLE s.
+wait_quiet() {
+    local start=$SECONDS b0 b1 pct announced=0
+    while :; do
+        read -r b0 t0 < <(cpu_ticks); sleep 1; read -r b1 t1 < <(cpu_ticks)
+        pct=$(( (b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1) ))
+        ((pct < QUIET_PCT)) && return 0
+        if ((SECONDS - start >= WAIT_IDLE)); then
+            warn "the machine is still ${pct}% busy with other work after ${WAIT_IDLE}s; measuring anyway"
+            return 0
+        fi
+        if ((!announced)); then
+            info "machine ${pct}% busy with other work; waiting up to ${WAIT_IDLE}s for it to quiet down"
+            announced=1
+        fi
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# scenarios: each prints "<throughput> <p99 ms|-> <errors> [note]" for one run
+
+scenario_nginx_static() {
+    wrk_measure "http://127.0.0.1:$NGINX_PORT/api/users/1000/balance"
+}
+
+# pgbench_init DB SCALE: creates and initialises DB once (pgbench -i vacuums it), then forces a
+# checkpoint so that the load's dirty pages are not written back during the measured runs.
+declare -A PGBENCH_READY=()
+pgbench_init() {
+    local db=$1 scale=$2
+    [[ -z "${PGBENCH_READY[$db]:-}" ]] || return 0
+    info "initialising database $db (pgbench -i -s $scale)"
+    pg_create_db "$PG_PORT" "$db" >/dev/null
+    "$PGBENCH" -h 127.0.0.1 -p "$PG_PORT" -U postgres -i -q -s "$scale" "$db" >>"$WORK/pgbench.log" 2>&1 ||
+        { tail -n 20 "$WORK/pgbench.log" >&2; die "pgbench -i failed"; }
+    "$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$db" -X -qtA -c CHECKPOINT >/dev/null
+    PGBENCH_READY[$db]=1
+}
+prepare_pgbench_select() { pgbench_init pgbench "$PGBENCH_SCALE"; }
+scenario_pgbench_select() { pgbench_measure pgbench -S; }
+
+# Not a target: the closer database ceiling for GET balance. Like the application (prepared
+# statements, 20,101 users: a few MB), it reads a table that fits in shared_buffers; scale 10
+# (~160 MB) does not fit in the default 128 MB, so `pgbench -S` above also pays buffer misses.
+prepare_pgbench_select_hot() { pgbench_init pgbench_hot 1; }
+scenario_pgbench_select_hot() { pgbench_measure pgbench_hot -S -M prepared; }
+
+prepare_pgbench_simple_update() { pgbench_init pgbench "$PGBENCH_SCALE"; }
+scenario_pgbench_simple_update() { pgbench_measure pgbench -N; }
+
+scenario_get_balance() {
+    wrk_measure "http://127.0.0.1:$APP_PORT" -s "$ROOT/bench/lua/balance.lua"
+}
+
+CHARGE_SEQ=0
+scenario_post_charge() {
+    # a prefix unique to this run keeps every idempotency key unique across runs
+    CHARGE_SEQ=$((CHARGE_SEQ + 1))
+    wrk_measure "http://127.0.0.1:$APP_PORT" -s "$ROOT/bench/lua/charge.lua" -- "b$$r$CHARGE_SEQ"
+}
+
+# ---------------------------------------------------------------------------------------------
+# setup
+
+step "installing packages (if missing)"
+scripts/setup.sh
+
+if [[ -z "${BENCH_BIN:-}" ]]; then
+    step "building (release)"
+    cmake --preset release --log-level=WARNING >/dev/null
+    cmake --build --preset release -j "${EC_BUILD_JOBS:-2}"
+fi
+[[ -x "$BIN" ]] || die "application binary $BIN is missing"
+for tool in wrk nginx curl python3 "$PGBENCH"; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found (run ./scripts/setup.sh)"
+done
+if [[ -n "$PERF_DIR" ]]; then
+    command -v perf >/dev/null 2>&1 || die "--perf needs perf (linux-perf)"
+fi
+
+# 1,000 held connections plus wrk's need file descriptors in this shell and in the application.
+if (($(ulimit -n) < 4096)); then
+    ulimit -n 4096 2>/dev/null || warn "cannot raise the open-files limit to 4096 (now $(ulimit -n))"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ec-bench.XXXXXX")
+if is_root; then
+    chmod 755 "$WORK" # the postgres user must reach $WORK/pg
+fi
+
+PG_PORT=$(free_port)
+step "starting PostgreSQL on 127.0.0.1:$PG_PORT (dir $WORK/pg)"
+pg_start "$WORK/pg" "$PG_PORT"
+pg_create_db "$PG_PORT" ecommerce >/dev/null
+
+REDIS_PORT=$(free_port)
+step "starting Redis on 127.0.0.1:$REDIS_PORT"
+redis_start "$WORK/redis" "$REDIS_PORT" ephemeral
+
+APP_PORT=$(free_port)
+app_args=(
+    --config-dir "$ROOT/config" --profile test
+    --set "datasource.url=postgresql://postgres@127.0.0.1:$PG_PORT/ecommerce"
+    --set "redis.url=redis://127.0.0.1:$REDIS_PORT/0"
+    --set "server.address=127.0.0.1"
+    --set "server.port=$APP_PORT"
+    --set "logging.level=warn"
+)
+for kv in ${BENCH_APP_SET:-}; do app_args+=(--set "$kv"); done
+step "starting ${BIN#"$ROOT"/} on 127.0.0.1:$APP_PORT (profile test: migrates and seeds the load-test users)"
+"$BIN" "${app_args[@]}" serve >"$WORK/app.log" 2>&1 &
+APP_PID=$!
+set +e
+wait_for_http "http://127.0.0.1:$APP_PORT/actuator/health/readiness" 120 "$APP_PID"
+ready_rc=$?
+set -e
+case $ready_rc in
+    0) ;;
+    2) APP_PID=""; die "the application exited during start-up (log: $WORK/app.log)" ;;
+    *) die "the application is not ready after 120 s (log: $WORK/app.log)" ;;
+esac
+curl -fsS --max-time 5 "http://127.0.0.1:$APP_PORT/api/users/1000/balance" >/dev/null ||
+    die "GET /api/users/1000/balance fails: are the load-test users seeded? (log: $WORK/app.log)"
+
+NGINX_PORT=$(free_port)
+step "starting nginx (static reference) on 127.0.0.1:$NGINX_PORT"
+mkdir -p "$WORK/nginx/tmp"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+# generated by bench/run.sh: a static JSON endpoint, the HTTP ceiling of this machine
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_timeout 65s;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            default_type application/json;
+            return 200 '{"userId":1000,"balance":10000}';
+        }
+    }
+}
+CONF
+nginx -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" &
+NGINX_PID=$!
+wait_for_http "http://127.0.0.1:$NGINX_PORT/" 20 "$NGINX_PID" ||
+    die "nginx did not start (log: $WORK/nginx/error.log)"
+
+# ---------------------------------------------------------------------------------------------
+# memory: idle, then with 1,000 open keep-alive connections
+
+step "memory: idle RSS, then with $HOLD_CONNECTIONS open keep-alive connections"
+sleep 2 # let start-up work (pool fill, seeding) settle; no request load has run yet
+RSS_MB[idle]=$(rss_mb "$APP_PID")
+RSS_LABEL[idle]="idle RSS (after start-up, before any load)"
+info "idle VmRSS: ${RSS_MB[idle]} MiB"
+
+measure_conns_rss conns "RSS with %d open keep-alive connections"
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+
+charge_rows_before=$(app_psql "SELECT count(*) FROM idempotency_records WHERE operation = 'CHARGE'")
+charge_ok_total=0
+
+for sc in "${SCENARIOS[@]}"; do
+    step "scenario ${SC_LABEL[$sc]}: warm-up, then $RUNS run(s) of ${DURATION}s"
+    if declare -F "prepare_$sc" >/dev/null; then "prepare_$sc"; fi
+    WRK_DURATION=$(( DURATION < 3 ? DURATION : 3 )) "scenario_$sc" >/dev/null
+    tputs=() p99s=() foreign=() app_uss=() pg_uss=() nginx_uss=() client_uss=() discarded=() errs=0 notes=""
+    for ((r = 1; r <= RUNS; r++)); do
+        for ((attempt = 0; ; attempt++)); do
+            wait_quiet
+            cpu_mark
+            line=$("scenario_$sc")
+            read -r tput p99 err note <<<"$line"
+            cpu_since_mark "$(awk -v r="$tput" -v d="$DURATION" 'BEGIN { printf "%d", r * d }')"
+            read -r fpct app_us pg_us nginx_us client_us <<<"$CPU_SINCE"
+            ((fpct > FOREIGN_WARN_PCT && attempt < RETRY_DISTURBED)) || break
+            # a run that shared the machine with other work is repeated (its errors still count)
+            info "run $r/$RUNS: $(fmt_num "$tput") ${SC_UNIT[$sc]} — discarded: other processes used ${fpct}% of the machine; repeating"
+            discarded+=("$(fmt_num "$tput") at ${fpct}% foreign")
+            errs=$((errs + err))
+            [[ -n "$note" && -z "$notes" ]] && notes="discarded run: $note"
+        done
+        tputs+=("$tput")
+        p99s+=("$p99")
+        foreign+=("$fpct")
+        app_uss+=("$app_us")
+        pg_uss+=("$pg_us")
+        nginx_uss+=("$nginx_us")
+        client_uss+=("$client_us")
+        errs=$((errs + err))
+        [[ -n "$note" && -z "$notes" ]] && notes="run $r: $note"
+        cpu_info="CPU µs/req: $(cost_text "$sc" "$app_us" "$pg_us" "$nginx_us" "$client_us")"
+        info "run $r/$RUNS: $(fmt_num "$tput") ${SC_UNIT[$sc]}, p99 $(fmt_ms "$p99") ms, errors $err, foreign CPU ${fpct}%${cpu_info:+, $cpu_info}${note:+ ($note)}"
+        if ((fpct > FOREIGN_WARN_PCT)); then
+            warn "other processes used ${fpct}% of the machine during this run: it measured a disturbed machine"
+            DISTURBED=1
+        fi
+    done
+    RES_FOREIGN[$sc]=$(printf '%s\n' "${foreign[@]}" | paste -sd/ -)
+    if ((${#discarded[@]})); then
+        notes+="${notes:+; }discarded (disturbed) runs: $(printf '%s, ' "${discarded[@]}")"
+        notes=${notes%, }
+    fi
+    RES_APP_US[$sc]=$(median "${app_uss[@]}")
+    RES_PG_US[$sc]=$(median "${pg_uss[@]}")
+    RES_NGINX_US[$sc]=$(median "${nginx_uss[@]}")
+    RES_CLIENT_US[$sc]=$(median "${client_uss[@]}")
+    RES_TPUT[$sc]=$(median "${tputs[@]}")
+    if [[ "${p99s[0]}" == "-" ]]; then RES_P99[$sc]="-"; else RES_P99[$sc]=$(median "${p99s[@]}"); fi
+    RES_ERR[$sc]=$errs
+    RES_NOTE[$sc]=$notes
+    RES_RUNS_TPUT[$sc]=$(for v in "${tputs[@]}"; do fmt_num "$v"; done | paste -sd/ -)
+    RES_RUNS_P99[$sc]=$(for v in "${p99s[@]}"; do fmt_ms "$v"; done | paste -sd/ -)
+    ((errs == 0)) || ANY_ERRORS=1
+    info "median: $(fmt_num "${RES_TPUT[$sc]}") ${SC_UNIT[$sc]}, p99 $(fmt_ms "${RES_P99[$sc]}") ms"
+    if [[ -n "$PERF_DIR" && "${SC_KIND[$sc]}" == app ]]; then
+        info "profiling one extra run (not counted): perf record -a -g, whole machine"
+        perf record -a -g -F 999 -o "$PERF_DIR/$sc.perf.data" -- sleep "$DURATION" >"$PERF_DIR/$sc.perf.log" 2>&1 &
+        perf_pid=$!
+        sleep 0.5
+        "scenario_$sc" >"$PERF_DIR/$sc.wrk.txt"
+        wait "$perf_pid" || warn "perf record failed (see $PERF_DIR/$sc.perf.log)"
+        {
+            echo "## CPU by process group (whole machine, $NCPU CPUs = 100%)"
+            perf_groups "$PERF_DIR/$sc.perf.data"
+            echo
+            echo "## application: self time by category"
+            perf_app_categories "$PERF_DIR/$sc.perf.data"
+            echo
+            echo "## application: self time by symbol"
+            perf_app_report "$PERF_DIR/$sc.perf.data" --no-children --sort dso,symbol
+            echo
+            echo "## application: inclusive time (children) by symbol"
+            perf_app_report "$PERF_DIR/$sc.perf.data" --children --sort symbol
+        } >"$PERF_DIR/$sc.perf.txt"
+        info "profile: $PERF_DIR/$sc.perf.txt (raw: $sc.perf.data)"
+    fi
+done
+
+# Charge sanity check: every 2xx charge must have written one idempotency record (unique keys,
+# so no replays). wrk does not wait for requests in flight when a run ends, so the database may
+# hold up to (connections × runs) more rows than 2xx responses were counted.
+charge_check=""
+if scenario_selected post_charge; then
+    charge_rows_after=$(app_psql "SELECT count(*) FROM idempotency_records WHERE operation = 'CHARGE'")
+    charge_ok_total=$(awk '/^bench-status ok=/ { split($2, a, "="); s += a[2] } END { print s + 0 }' "$WORK/wrk.log")
+    charge_check="charges: $charge_ok_total answered 2xx (warm-up included), $((charge_rows_after - charge_rows_before)) idempotency records written"
+    info "$charge_check"
+    if ((charge_rows_after - charge_rows_before < charge_ok_total)); then
+        warn "fewer idempotency records than successful charges: some charges were replays"
+        ANY_ERRORS=1
+    fi
+fi
+RSS_MB[after]=$(rss_mb "$APP_PID")
+RSS_MB[peak]=$(hwm_mb "$APP_PID")
+step "memory: $HOLD_CONNECTIONS open keep-alive connections again, after the load scenarios"
+measure_conns_rss conns_after "RSS with %d open keep-alive connections, after the load scenarios"
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+# rows: scenario | median | p99 | errors | ratio | target | result
+rows=()
+row() { rows+=("$(printf '%s\t' "$@")"); }
+
+declare -A has_target=()
+for t in "${TARGETS[@]}"; do
+    IFS='|' read -r kind a _ <<<"$t"
+    [[ "$kind" != rss ]] && has_target[$a]=1
+done
+for sc in "${SCENARIOS[@]}"; do
+    if [[ -z "${has_target[$sc]:-}" ]]; then
+        row "${SC_LABEL[$sc]}" "$(fmt_num "${RES_TPUT[$sc]}") ${SC_UNIT[$sc]}" "$(fmt_ms "${RES_P99[$sc]}")" \
+            "${RES_ERR[$sc]}" "-" "reference" "-"
+    fi
+done
+misses=0
+# judge PASSED(0/1) ERRORS: sets RESULT (and counts misses)
+judge() {
+    if (($2 > 0)); then
+        RESULT=ERRORS
+    elif (($1)); then
+        RESULT=PASS
+    else
+        RESULT=MISS
+        misses=$((misses + 1))
+    fi
+}
+for t in "${TARGETS[@]}"; do
+    IFS='|' read -r kind a b c <<<"$t"
+    case $kind in
+        ratio)
+            if ! scenario_selected "$a" || ! scenario_selected "$b"; then continue; fi
+            ratio=$(fmt_ratio "${RES_TPUT[$a]}" "${RES_TPUT[$b]}")
+            passed=0; ge "$ratio" "$c" && passed=1
+            judge $passed $((RES_ERR[$a] + RES_ERR[$b]))
+            row "${SC_LABEL[$a]}" "$(fmt_num "${RES_TPUT[$a]}") ${SC_UNIT[$a]}" "$(fmt_ms "${RES_P99[$a]}")" \
+                "${RES_ERR[$a]}" "$ratio × ${SC_LABEL[$b]% (reference)}" "≥ $c × ${SC_LABEL[$b]% (reference)}" \
+                "$RESULT"
+            ;;
+        info)
+            if ! scenario_selected "$a" || ! scenario_selected "$b"; then continue; fi
+            row "${SC_LABEL[$a]}" "$(fmt_num "${RES_TPUT[$a]}") ${SC_UNIT[$a]}" "$(fmt_ms "${RES_P99[$a]}")" \
+                "${RES_ERR[$a]}" "$(fmt_ratio "${RES_TPUT[$a]}" "${RES_TPUT[$b]}") × ${SC_LABEL[$b]% (reference)}" \
+                "(no target)" "-"
+            ;;
+        p99)
+            scenario_selected "$a" || continue
+            passed=0; ge "$b" "${RES_P99[$a]}" && passed=1
+            judge $passed "${RES_ERR[$a]}"
+            row "${SC_LABEL[$a]}" "$(fmt_num "${RES_TPUT[$a]}") ${SC_UNIT[$a]}" "$(fmt_ms "${RES_P99[$a]}")" \
+                "${RES_ERR[$a]}" "-" "p99 ≤ $b ms" "$RESULT"
+            ;;
+        rss)
+            passed=0; ge "$b" "${RSS_MB[$a]}" && passed=1
+            rss_err=0
+            [[ "${RSS_LABEL[$a]}" == *"only "* ]] && rss_err=1
+            judge $passed $rss_err
+            row "${RSS_LABEL[$a]}" "${RSS_MB[$a]} MiB" "-" "$rss_err" "-" "≤ $b MiB" "$RESULT"
+            ;;
+    esac
+done
+
+headers=("scenario" "median RPS/TPS" "p99 ms" "errors" "ratio" "target" "result")
+print_table_text() {
+    {
+        printf '%s\t' "${headers[@]}"
+        echo
+        printf '%s\n' "${rows[@]}"
+    } | column -t -s $'\t'
+}
+print_table_md() {
+    local r
+    r=$(printf '%s\t' "${headers[@]}")
+    for r in "$r" "$(printf -- '---\t%.0s' "${headers[@]}")" "${rows[@]}"; do
+        r=${r%$'\t'}
+        echo "| ${r//$'\t'/ | } |"
+    done
+}
+
+# cost_rows: fills cost_lines with "<label>: <process> N µs, ..." per scenario (medians).
+cost_lines=()
+cost_rows() {
+    local sc
+    cost_lines=()
+    for sc in "${SCENARIOS[@]}"; do
+        cost_lines+=("${SC_LABEL[$sc]}: $(cost_text "$sc" "${RES_APP_US[$sc]}" "${RES_PG_US[$sc]}" \
+            "${RES_NGINX_US[$sc]}" "${RES_CLIENT_US[$sc]}")")
+    done
+}
+
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem_total=$(awk '/^MemTotal:/ { printf "%.1f GiB\n", $2 / 1048576 }' /proc/meminfo)
+git_rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- src CMakeLists.txt 2>/dev/null || git_rev+=" (src/ has uncommitted changes)"
+run_date=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+echo
+step "results (medians of $RUNS run(s) of ${DURATION}s; wrk -t$WRK_THREADS -c$WRK_CONNECTIONS; pgbench -c$PGBENCH_CLIENTS -j$PGBENCH_JOBS -s$PGBENCH_SCALE)"
+print_table_text
+echo
+info "per-run values:"
+for sc in "${SCENARIOS[@]}"; do
+    info "  ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
+done
+info "application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
+[[ -n "$charge_check" ]] && info "$charge_check"
+echo
+info "CPU cost per request or transaction, µs (medians; CPU time of each process during a run / requests served):"
+cost_rows
+for r in "${cost_lines[@]}"; do info "  $r"; done
+
+mkdir -p "$(dirname "$RESULTS_MD")"
+{
+    echo "# Benchmark results"
+    echo
+    echo "Generated by \`bench/run.sh\` on $run_date."
+    echo
+    echo "- machine: $(nproc) CPUs ($cpu_model), $mem_total RAM, $(uname -sr)"
+    echo "- git: $git_rev; binary: ${BIN#"$ROOT"/}"
+    echo "- everything on one machine over loopback: application (profile test, logging.level=warn${BENCH_APP_SET:+, $BENCH_APP_SET})," \
+        "PostgreSQL 15, Redis, nginx ($(nginx -v 2>&1 | sed 's/.*\///')," \
+        "worker_processes auto), wrk and pgbench"
+    echo "- wrk: $WRK_THREADS threads, $WRK_CONNECTIONS connections, ${DURATION}s per run, --latency;" \
+        "pgbench: -c $PGBENCH_CLIENTS -j $PGBENCH_JOBS -T $DURATION, scale $PGBENCH_SCALE, same PostgreSQL server"
+    echo "- each scenario: one warm-up of up to 3 s (not counted), then $RUNS measured run(s); the table shows medians"
+    echo
+    if ((DISTURBED)); then
+        echo "**Disturbed:** in some runs other processes used more than ${FOREIGN_WARN_PCT}% of the machine (see foreign CPU below); those numbers understate this machine."
+        echo
+    fi
+    print_table_md
+    echo
+    echo "Per-run values (throughput; p99; foreign CPU = share of all CPUs used by processes outside the benchmark during the run):"
+    echo
+    for sc in "${SCENARIOS[@]}"; do
+        echo "- ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
+    done
+    echo "- application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
+    [[ -n "$charge_check" ]] && echo "- $charge_check"
+    echo
+    echo "CPU cost per request or transaction in µs (medians; CPU time each process used during a run divided by the requests served; wrk/pgbench = the load generator):"
+    echo
+    for r in "${cost_lines[@]}"; do echo "- $r"; done
+} >"$RESULTS_MD"
+echo
+info "written: ${RESULTS_MD#"$ROOT"/}"
+if ((DISTURBED)); then
+    warn "some runs shared the machine with other work (foreign CPU > ${FOREIGN_WARN_PCT}%); see the per-run values"
+fi
+if ((ANY_ERRORS)); then
+    warn "some runs had request errors; their results are marked ERRORS"
+    exit 3
+fi
+if ((misses)); then
+    info "$misses target(s) missed"
+fi
+exit 0
