@@ -20,7 +20,8 @@ void validate_idempotency_key(const std::string& key) {
         std::all_of(key.begin(), key.end(), [](unsigned char c) { return std::isspace(c) != 0; });
     if (blank) throw DomainError(ErrorCode::InvalidInput, "Field 'idempotencyKey' must not be blank");
     // The limit is in characters (VARCHAR(100)), so count UTF-8 code points, not bytes.
-    const auto chars = std::count_if(key.begin(), key.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; });
+    const auto chars =
+        std::count_if(key.begin(), key.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; });
     if (static_cast<std::size_t>(chars) > kMaxIdempotencyKeyLength) {
         throw DomainError(ErrorCode::InvalidInput, "Field 'idempotencyKey' must be at most 100 characters");
     }

@@ -68,7 +68,7 @@ const std::vector<std::string> kAllKeys = {
 
 // A throw-away config directory; each test writes the files it needs.
 class TempConfigDir {
-  public:
+public:
     TempConfigDir() {
         std::string pattern = (fs::temp_directory_path() / "ec-config-test-XXXXXX").string();
         if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
@@ -87,7 +87,7 @@ class TempConfigDir {
     std::string path() const { return path_.string(); }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 
-  private:
+private:
     fs::path path_;
 };
 
@@ -113,7 +113,7 @@ void flatten(const YAML::Node& node, const std::string& prefix, std::map<std::st
 }
 
 class ConfigTest : public ::testing::Test {
-  protected:
+protected:
     ConfigTest() { dir.write("application.yml", ""); }
 
     AppConfig load(const std::string& profile = "", std::map<std::string, std::string> env = {},

@@ -136,9 +136,9 @@ asio::awaitable<void> PgConnection::wait(bool writable) {
     // for a server or network that vanished, by the kernel (tcp_user_timeout and TCP keepalives,
     // set in the connection URL by PgPool), which fail the socket and wake us with an error.
     boost::system::error_code ec;
-    co_await socket_.async_wait(writable ? asio::posix::stream_descriptor::wait_write
-                                         : asio::posix::stream_descriptor::wait_read,
-                                asio::redirect_error(asio::use_awaitable, ec));
+    co_await socket_.async_wait(
+        writable ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read,
+        asio::redirect_error(asio::use_awaitable, ec));
     if (ec) fail("lost the PostgreSQL connection: " + ec.message());
     co_return;
 }
