@@ -26,6 +26,7 @@
 #include "infra/postgres/pg_errors.hpp"
 #include "ops/metrics.hpp"
 #include "support/pg_admin.hpp"
+#include "support/run_on_strand.hpp"
 #include "support/test_env.hpp"
 
 namespace ec::infra::pg {
@@ -126,15 +127,9 @@ protected:
         return pool;
     }
 
-    // Runs a coroutine on a fresh strand and waits for its result (rethrowing its exception).
     template <class F>
     auto run(F&& f, std::chrono::seconds limit = 30s) {
-        auto fut = asio::co_spawn(asio::make_strand(ioc_), std::forward<F>(f), asio::use_future);
-        if (fut.wait_for(limit) != std::future_status::ready) {
-            ADD_FAILURE() << "coroutine did not finish within " << limit.count() << " s";
-            std::abort();  // the coroutine still references this frame; nothing safe is left to do
-        }
-        return fut.get();
+        return ec::test::run_on_strand(ioc_, std::forward<F>(f), limit);
     }
 
     // Starts client(0) .. client(n-1) at once, each on its own strand, and waits for all of them.

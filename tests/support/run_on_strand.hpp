@@ -1,0 +1,28 @@
+#pragma once
+// Runs a coroutine on a fresh strand of `ioc` (which other threads are running) and waits for its
+// result, rethrowing its exception. Used by tests that drive asynchronous code from gtest bodies.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+
+namespace ec::test {
+
+template <class F>
+auto run_on_strand(boost::asio::io_context& ioc, F&& f,
+                   std::chrono::seconds limit = std::chrono::seconds(30)) {
+    auto fut =
+        boost::asio::co_spawn(boost::asio::make_strand(ioc), std::forward<F>(f), boost::asio::use_future);
+    if (fut.wait_for(limit) != std::future_status::ready) {
+        ADD_FAILURE() << "coroutine did not finish within " << limit.count() << " s";
+        std::abort();  // the coroutine still references the caller's frame; nothing safe is left to do
+    }
+    return fut.get();
+}
+
+}  // namespace ec::test
