@@ -12,12 +12,30 @@
 #include <iostream>
 #include <thread>
 
+#include "app/add_cart_item.hpp"
 #include "app/charge_balance.hpp"
+#include "app/complete_order.hpp"
+#include "app/create_order.hpp"
+#include "app/get_cart.hpp"
+#include "app/get_coupons.hpp"
+#include "app/get_orders.hpp"
+#include "app/get_products.hpp"
+#include "app/get_top_products.hpp"
 #include "app/get_user.hpp"
+#include "app/issue_coupon.hpp"
+#include "app/pay_order.hpp"
+#include "app/product_catalog.hpp"
+#include "app/update_cart_item.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "infra/postgres/migrator.hpp"
+#include "infra/payment/mock_payment_gateway.hpp"
+#include "infra/postgres/pg_cart_repository.hpp"
+#include "infra/postgres/pg_coupon_repository.hpp"
+#include "infra/postgres/pg_order_repository.hpp"
+#include "infra/postgres/pg_payment_repository.hpp"
 #include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/pg_product_repository.hpp"
 #include "infra/postgres/pg_user_repository.hpp"
 #include "infra/postgres/seeder.hpp"
 #include "infra/redis/redis_client.hpp"
@@ -96,6 +114,28 @@ int serve(const ops::AppConfig& cfg) {
     app::GetUser get_user(users);
     app::ChargeBalance charge_balance(users);
 
+    infra::pg::PgProductRepository products(pool);
+    app::ProductCatalog catalog(products, cfg.products.cache_ttl);
+    app::GetProducts get_products(catalog);
+    app::GetTopProducts get_top_products(products, cfg.business.time_zone, cfg.products.top_cache_ttl);
+
+    infra::pg::PgCartRepository carts(pool);
+    app::AddCartItem add_cart_item(carts);
+    app::GetCart get_cart(carts);
+    app::UpdateCartItem update_cart_item(carts);
+
+    infra::pg::PgCouponRepository coupons(pool);
+    app::IssueCoupon issue_coupon(coupons, metrics);
+    app::GetCoupons get_coupons(coupons);
+
+    infra::pg::PgOrderRepository orders(pool);
+    infra::pg::PgPaymentRepository payments(pool);
+    infra::payment::MockPaymentGateway gateway;
+    app::CreateOrder create_order(orders, metrics);
+    app::GetOrders get_orders(orders);
+    app::PayOrder pay_order(payments, gateway, catalog, metrics, cfg.payment.in_progress_wait);
+    app::CompleteOrder complete_order(create_order, pay_order, orders);
+
     ops::Health health;
     health.add(
         "db",
@@ -116,6 +156,11 @@ int serve(const ops::AppConfig& cfg) {
 
     http::Router router;
     http::register_user_routes(router, get_user, charge_balance);
+    http::register_product_routes(router, get_products, get_top_products);
+    http::register_cart_routes(router, add_cart_item, get_cart, update_cart_item);
+    http::register_coupon_routes(router, issue_coupon, get_coupons);
+    const http::OrderUseCases order_use_cases{create_order, get_orders, pay_order, complete_order};
+    http::register_order_routes(router, order_use_cases);
     http::register_actuator_routes(router, metrics, health);
 
     http::Server server(ioc, cfg.server, router, metrics);

@@ -61,6 +61,23 @@ std::optional<std::string> optional_string(const bj::object& obj, std::string_vi
     return as_string(*v, field);
 }
 
+std::vector<const bj::object*> required_object_array(const bj::object& obj, std::string_view field) {
+    const auto* v = find(obj, field);
+    if (v == nullptr) missing(field);
+    if (!v->is_array()) {
+        throw DomainError(ErrorCode::InvalidInput, "Field '" + std::string(field) + "' must be an array");
+    }
+    std::vector<const bj::object*> out;
+    for (const auto& element : v->get_array()) {
+        if (!element.is_object()) {
+            throw DomainError(ErrorCode::InvalidInput, "Field '" + std::string(field) + "[" +
+                                                           std::to_string(out.size()) + "]' must be an object");
+        }
+        out.push_back(&element.get_object());
+    }
+    return out;
+}
+
 std::string local_datetime(std::int64_t epoch_micros) {
     std::int64_t secs = epoch_micros / 1'000'000;
     std::int64_t micros = epoch_micros % 1'000'000;

@@ -6,6 +6,17 @@
 namespace ec::app {
 class GetUser;
 class ChargeBalance;
+class GetProducts;
+class GetTopProducts;
+class AddCartItem;
+class GetCart;
+class UpdateCartItem;
+class IssueCoupon;
+class GetCoupons;
+class CreateOrder;
+class GetOrders;
+class PayOrder;
+class CompleteOrder;
 }  // namespace ec::app
 namespace ec::ops {
 class MetricsRegistry;
@@ -15,6 +26,17 @@ class Health;
 namespace ec::http {
 
 void register_user_routes(Router& router, app::GetUser& get_user, app::ChargeBalance& charge_balance);
+void register_product_routes(Router& router, app::GetProducts& get_products, app::GetTopProducts& get_top);
+void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& get, app::UpdateCartItem& update);
+void register_coupon_routes(Router& router, app::IssueCoupon& issue, app::GetCoupons& get);
+
+struct OrderUseCases {
+    app::CreateOrder& create;
+    app::GetOrders& get;
+    app::PayOrder& pay;
+    app::CompleteOrder& complete;
+};
+void register_order_routes(Router& router, const OrderUseCases& use_cases);
 void register_actuator_routes(Router& router, ops::MetricsRegistry& metrics, ops::Health& health);
 
 }  // namespace ec::http

@@ -259,6 +259,13 @@ const std::vector<Binding>& schema() {
                                valid_time_zone,
                                [](AppConfig& c) -> std::string& { return c.business.time_zone; }));
 
+        b.push_back(duration_key("products.cache-ttl", Millis{0},
+                                 [](AppConfig& c) -> Millis& { return c.products.cache_ttl; }));
+        b.push_back(duration_key("products.top-cache-ttl", Millis{0},
+                                 [](AppConfig& c) -> Millis& { return c.products.top_cache_ttl; }));
+        b.push_back(duration_key("payment.in-progress-wait", one_ms,
+                                 [](AppConfig& c) -> Millis& { return c.payment.in_progress_wait; }));
+
         b.push_back(duration_key("ranking.key-ttl", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.ranking.key_ttl; }));
         b.push_back(duration_key("ranking.backup.interval", one_ms,

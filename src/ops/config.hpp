@@ -88,6 +88,15 @@ struct CouponConfig {
     CouponIssuerConfig issuer;
 };
 
+struct ProductsConfig {
+    Millis cache_ttl{1'000};       // longest a product change made outside this instance stays unseen
+    Millis top_cache_ttl{300'000};  // GET /api/products/top; 0 = computed on every request
+};
+
+struct PaymentConfig {
+    Millis in_progress_wait{5'000};  // a same-key retry waits this long for the first to finish
+};
+
 struct SeedConfig {
     bool demo_data = false;
     bool load_test_users = false;
@@ -111,6 +120,8 @@ struct AppConfig {
     BusinessConfig business;
     RankingConfig ranking;
     CouponConfig coupon;
+    ProductsConfig products;
+    PaymentConfig payment;
     SeedConfig seed;
     LoggingConfig logging;
     MigrationConfig migration;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/errors.hpp"
 #include "ops/config.hpp"
 
 namespace ec::ops {
@@ -36,9 +37,9 @@ struct Reply {
 // Redis could not answer: not connected, timed out, connection lost mid-call, or breaker open.
 // Callers map this to 503 COMMON007 (or a fallback). Error *replies* from the server are not
 // exceptions; they come back as Reply::Type::Error.
-class RedisUnavailable : public std::runtime_error {
+class RedisUnavailable : public app::DependencyUnavailable {
 public:
-    using std::runtime_error::runtime_error;
+    using app::DependencyUnavailable::DependencyUnavailable;
 };
 
 // A Lua script kept as a .lua file under src/infra/redis/lua/ and embedded at build time.

@@ -1,0 +1,25 @@
+#pragma once
+#include <memory>
+
+#include "app/order_repository.hpp"
+
+namespace ec::infra::pg {
+
+class PgPool;
+
+class PgOrderRepository final : public app::OrderRepository {
+public:
+    explicit PgOrderRepository(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+    boost::asio::awaitable<app::CreateOrderOutcome> create(std::int64_t user_id, const std::string& key,
+                                                           const std::string& fingerprint,
+                                                           const std::vector<domain::OrderLineRequest>& lines,
+                                                           std::optional<std::int64_t> coupon_id) override;
+    boost::asio::awaitable<std::optional<domain::Order>> find(std::int64_t order_id) override;
+    boost::asio::awaitable<std::optional<std::vector<domain::Order>>> of_user(
+        std::int64_t user_id, std::optional<domain::OrderStatus> status) override;
+
+private:
+    std::shared_ptr<PgPool> pool_;
+};
+
+}  // namespace ec::infra::pg

@@ -1,0 +1,84 @@
+#include "infra/postgres/pg_payment_repository.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "infra/postgres/pg_pool.hpp"
+
+namespace ec::infra::pg {
+
+namespace bj = boost::json;
+using app::ReserveOutcome;
+using Kind = ReserveOutcome::Kind;
+
+namespace {
+
+Kind kind_of(std::string_view outcome) {
+    static const std::pair<std::string_view, Kind> kKinds[] = {
+        {"RESERVED", Kind::Reserved},
+        {"REPLAYED", Kind::Replayed},
+        {"DECLINED", Kind::Declined},
+        {"IN_PROGRESS", Kind::InProgress},
+        {"KEY_REUSED", Kind::KeyReused},
+        {"ORDER_NOT_FOUND", Kind::OrderNotFound},
+        {"USER_NOT_FOUND", Kind::UserNotFound},
+        {"NOT_OWNER", Kind::NotOwner},
+        {"BAD_STATUS", Kind::BadStatus},
+        {"OTHER_PAYMENT_IN_PROGRESS", Kind::OtherPaymentInProgress},
+        {"INSUFFICIENT_BALANCE", Kind::InsufficientBalance},
+        {"INSUFFICIENT_STOCK", Kind::InsufficientStock},
+        {"COUPON_NOT_USABLE", Kind::CouponNotUsable},
+    };
+    for (const auto& [name, kind] : kKinds) {
+        if (name == outcome) return kind;
+    }
+    throw std::runtime_error("unexpected payment outcome: " + std::string(outcome));
+}
+
+// The receipt stored in the idempotency record by payment_complete().
+domain::PaymentReceipt receipt_from(std::string_view json) {
+    const auto v = bj::parse(json).as_object();
+    return domain::PaymentReceipt{v.at("orderId").to_number<std::int64_t>(),
+                                  v.at("paidAmount").to_number<std::int64_t>(),
+                                  v.at("remainingBalance").to_number<std::int64_t>(),
+                                  std::string(v.at("dataTransmission").as_string()),
+                                  v.at("paidAtUs").to_number<std::int64_t>()};
+}
+
+}  // namespace
+
+boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t order_id, std::int64_t user_id,
+                                                                    const std::string& key) {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query(
+        "SELECT outcome, response, amount, balance, detail FROM payment_reserve($1, $2, $3)", order_id, user_id,
+        key);
+    ReserveOutcome out;
+    out.kind = kind_of(r.text(0, 0));
+    if (out.kind == Kind::Replayed) {
+        out.receipt = receipt_from(r.text(0, 1));
+    } else if (out.kind == Kind::Declined) {
+        out.message = std::string(bj::parse(r.text(0, 1)).as_object().at("message").as_string());
+    }
+    out.amount = r.opt_int64(0, 2).value_or(0);
+    out.balance = r.opt_int64(0, 3).value_or(0);
+    if (!r.is_null(0, 4)) out.message = r.string(0, 4);
+    co_return out;
+}
+
+boost::asio::awaitable<std::optional<domain::PaymentReceipt>> PgPaymentRepository::complete(
+    std::int64_t order_id, std::int64_t user_id, const std::string& key, const std::string& transmission) {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query("SELECT outcome, response FROM payment_complete($1, $2, $3, $4)", order_id,
+                                        user_id, key, transmission);
+    if (r.text(0, 0) != "COMPLETED") co_return std::nullopt;
+    co_return receipt_from(r.text(0, 1));
+}
+
+boost::asio::awaitable<void> PgPaymentRepository::compensate(std::int64_t user_id, const std::string& key,
+                                                             const std::string& message) {
+    auto conn = co_await pool_->acquire();
+    co_await conn->query("SELECT outcome FROM payment_compensate($1, $2, $3)", user_id, key, message);
+    co_return;
+}
+
+}  // namespace ec::infra::pg

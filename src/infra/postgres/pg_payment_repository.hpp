@@ -1,0 +1,26 @@
+#pragma once
+#include <memory>
+
+#include "app/payment_repository.hpp"
+
+namespace ec::infra::pg {
+
+class PgPool;
+
+class PgPaymentRepository final : public app::PaymentRepository {
+public:
+    explicit PgPaymentRepository(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+    boost::asio::awaitable<app::ReserveOutcome> reserve(std::int64_t order_id, std::int64_t user_id,
+                                                        const std::string& key) override;
+    boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(std::int64_t order_id,
+                                                                           std::int64_t user_id,
+                                                                           const std::string& key,
+                                                                           const std::string& transmission) override;
+    boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,
+                                            const std::string& message) override;
+
+private:
+    std::shared_ptr<PgPool> pool_;
+};
+
+}  // namespace ec::infra::pg
