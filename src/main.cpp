@@ -25,6 +25,7 @@
 #include "app/issue_coupon.hpp"
 #include "app/pay_order.hpp"
 #include "app/product_catalog.hpp"
+#include "app/recover_stale_payments.hpp"
 #include "app/update_cart_item.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
@@ -45,6 +46,7 @@
 #include "ops/health.hpp"
 #include "ops/logging.hpp"
 #include "ops/metrics.hpp"
+#include "ops/periodic_task.hpp"
 
 namespace asio = boost::asio;
 using namespace ec;
@@ -135,6 +137,12 @@ int serve(const ops::AppConfig& cfg) {
     app::GetOrders get_orders(orders);
     app::PayOrder pay_order(payments, gateway, catalog, metrics, cfg.payment.in_progress_wait);
     app::CompleteOrder complete_order(create_order, pay_order, orders);
+    app::RecoverStalePayments recover_stale_payments(payments, catalog, cfg.payment.stale_after);
+    ops::PeriodicTask payment_recovery(ioc, "stale-payment recovery", cfg.payment.recovery_interval,
+                                       [&]() -> asio::awaitable<void> {
+                                           co_await recover_stale_payments.execute();
+                                           co_return;
+                                       });
 
     ops::Health health;
     health.add(
@@ -167,11 +175,13 @@ int serve(const ops::AppConfig& cfg) {
     pool->start();
     redis.start();
     server.start();
+    payment_recovery.start();
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         spdlog::info("received signal {}, shutting down", signo);
+        payment_recovery.stop();
         server.shutdown([&] {
             redis.stop();
             pool->stop();

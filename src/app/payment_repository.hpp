@@ -2,7 +2,9 @@
 // Port: the database side of the payment saga (SPEC §8). Implemented by
 // infra/postgres/pg_payment_repository on the payment_* functions of migrations/V002.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <optional>
+#include <vector>
 #include <string>
 
 #include "domain/order.hpp"
@@ -45,6 +47,10 @@ public:
     // Step 3 on decline: restores balance, stock and coupon, records the decline under the key.
     virtual boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,
                                                     const std::string& message) = 0;
+    // Compensates up to `limit` reservations left PROCESSING for longer than `older_than` (their
+    // instance died between step 1 and step 3); returns the ids of the orders released.
+    virtual boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(std::chrono::milliseconds older_than,
+                                                                            int limit) = 0;
 };
 
 }  // namespace ec::app

@@ -265,6 +265,10 @@ const std::vector<Binding>& schema() {
                                  [](AppConfig& c) -> Millis& { return c.products.top_cache_ttl; }));
         b.push_back(duration_key("payment.in-progress-wait", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.payment.in_progress_wait; }));
+        b.push_back(duration_key("payment.stale-after", Millis{1'000},
+                                 [](AppConfig& c) -> Millis& { return c.payment.stale_after; }));
+        b.push_back(duration_key("payment.recovery-interval", Millis{100},
+                                 [](AppConfig& c) -> Millis& { return c.payment.recovery_interval; }));
 
         b.push_back(duration_key("ranking.key-ttl", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.ranking.key_ttl; }));

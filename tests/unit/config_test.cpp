@@ -53,6 +53,8 @@ const std::vector<std::string> kAllKeys = {
     "products.cache-ttl",
     "products.top-cache-ttl",
     "payment.in-progress-wait",
+    "payment.stale-after",
+    "payment.recovery-interval",
     "ranking.key-ttl",
     "ranking.backup.interval",
     "ranking.backup.size",

@@ -81,4 +81,15 @@ boost::asio::awaitable<void> PgPaymentRepository::compensate(std::int64_t user_i
     co_return;
 }
 
+boost::asio::awaitable<std::vector<std::int64_t>> PgPaymentRepository::recover_stale(
+    std::chrono::milliseconds older_than, int limit) {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query(
+        "SELECT order_id FROM payment_recover_stale(make_interval(secs => $1::BIGINT / 1000.0), $2::INT)",
+        static_cast<std::int64_t>(older_than.count()), limit);
+    std::vector<std::int64_t> orders;
+    for (int i = 0; i < r.rows(); ++i) orders.push_back(r.opt_int64(i, 0).value_or(0));
+    co_return orders;
+}
+
 }  // namespace ec::infra::pg
