@@ -31,7 +31,8 @@ boost::asio::awaitable<domain::Order> CreateOrder::create(CreateOrderRequest& re
     const auto lines = domain::normalize_order_lines(std::move(request.lines));
     const auto fingerprint = domain::order_fingerprint(lines, request.coupon_id);
     const auto user = request.user_id;
-    const auto out = co_await orders_.create(user, request.idempotency_key, fingerprint, lines, request.coupon_id);
+    const auto out =
+        co_await orders_.create(user, request.idempotency_key, fingerprint, lines, request.coupon_id);
     const auto coupon = "couponId: " + std::to_string(request.coupon_id.value_or(0));
     switch (out.kind) {
         case Kind::Created:
@@ -41,8 +42,9 @@ boost::asio::awaitable<domain::Order> CreateOrder::create(CreateOrderRequest& re
             co_return std::move(*order);
         }
         case Kind::KeyReused:
-            throw DomainError(ErrorCode::InvalidInput, "idempotencyKey '" + request.idempotency_key +
-                                                           "' was already used for a different order request");
+            throw DomainError(ErrorCode::InvalidInput,
+                              "idempotencyKey '" + request.idempotency_key +
+                                  "' was already used for a different order request");
         case Kind::UserNotFound:
             throw DomainError(ErrorCode::UserNotFound, "User not found. userId: " + std::to_string(user));
         case Kind::ProductNotFound:
@@ -50,16 +52,17 @@ boost::asio::awaitable<domain::Order> CreateOrder::create(CreateOrderRequest& re
                               "Product not found. productId: " + std::to_string(out.product_id));
         case Kind::InsufficientStock:
             throw DomainError(ErrorCode::InsufficientStock,
-                              "Insufficient stock. product: " + out.detail + " (requested: " +
-                                  std::to_string(out.requested) + ", in stock: " + std::to_string(out.stock) + ")");
+                              "Insufficient stock. product: " + out.detail +
+                                  " (requested: " + std::to_string(out.requested) +
+                                  ", in stock: " + std::to_string(out.stock) + ")");
         case Kind::CouponNotFound:
             throw DomainError(ErrorCode::InvalidCoupon, "Coupon not found. " + coupon);
         case Kind::CouponNotOwned:
-            throw DomainError(ErrorCode::InvalidCoupon,
-                              "The user does not hold this coupon. userId: " + std::to_string(user) + ", " + coupon);
+            throw DomainError(ErrorCode::InvalidCoupon, "The user does not hold this coupon. userId: " +
+                                                            std::to_string(user) + ", " + coupon);
         case Kind::CouponNotUsable:
-            throw DomainError(ErrorCode::InvalidCoupon, "Coupon cannot be used, its status is " + out.detail +
-                                                            ". " + coupon);
+            throw DomainError(ErrorCode::InvalidCoupon,
+                              "Coupon cannot be used, its status is " + out.detail + ". " + coupon);
         case Kind::CouponExpired:
             throw DomainError(ErrorCode::CouponExpired, "Coupon is expired or not yet started. " + coupon);
     }

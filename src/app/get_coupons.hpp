@@ -16,7 +16,7 @@ public:
     boost::asio::awaitable<domain::Coupon> one(std::int64_t coupon_id);
     // `status` empty = all; unknown -> COMMON002; unknown user -> U001.
     boost::asio::awaitable<std::vector<domain::UserCoupon>> of_user(std::int64_t user_id,
-                                                                   const std::string& status);
+                                                                    const std::string& status);
 
 private:
     CouponRepository& coupons_;

@@ -5,7 +5,7 @@
 namespace ec::app {
 
 boost::asio::awaitable<std::vector<domain::Product>> GetProducts::list(const std::string& category,
-                                                                      const std::string& sort) {
+                                                                       const std::string& sort) {
     const auto order = domain::parse_product_sort(sort);  // refuse bad input before any work
     const auto all = co_await catalog_.snapshot();
     co_return domain::select_products(*all, category, order);

@@ -12,7 +12,7 @@ class GetProducts {
 public:
     explicit GetProducts(ProductCatalog& catalog) : catalog_(catalog) {}
     boost::asio::awaitable<std::vector<domain::Product>> list(const std::string& category,
-                                                             const std::string& sort);
+                                                              const std::string& sort);
     // The product or DomainError P001.
     boost::asio::awaitable<domain::Product> one(std::int64_t product_id);
 

@@ -34,10 +34,9 @@ class OrderRepository {
 public:
     virtual ~OrderRepository() = default;
     // Creates a PENDING order idempotently per (user, key); `lines` are normalised (distinct, sorted).
-    virtual boost::asio::awaitable<CreateOrderOutcome> create(std::int64_t user_id, const std::string& key,
-                                                              const std::string& fingerprint,
-                                                              const std::vector<domain::OrderLineRequest>& lines,
-                                                              std::optional<std::int64_t> coupon_id) = 0;
+    virtual boost::asio::awaitable<CreateOrderOutcome> create(
+        std::int64_t user_id, const std::string& key, const std::string& fingerprint,
+        const std::vector<domain::OrderLineRequest>& lines, std::optional<std::int64_t> coupon_id) = 0;
     virtual boost::asio::awaitable<std::optional<domain::Order>> find(std::int64_t order_id) = 0;
     // The user's orders, newest first; nullopt when the user does not exist.
     virtual boost::asio::awaitable<std::optional<std::vector<domain::Order>>> of_user(

@@ -42,7 +42,8 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::execute(std::int64_t order_id,
 
 // A same-key request that finds the first one still running polls its record with a growing
 // pause (2 ms .. 50 ms) until it finishes or `in_progress_wait` passes (then 409 PAY003).
-asio::awaitable<ReserveOutcome> PayOrder::reserve_waiting_for_twin(std::int64_t order_id, std::int64_t user_id,
+asio::awaitable<ReserveOutcome> PayOrder::reserve_waiting_for_twin(std::int64_t order_id,
+                                                                   std::int64_t user_id,
                                                                    const std::string& key) {
     const auto deadline = std::chrono::steady_clock::now() + in_progress_wait_;
     auto pause = std::chrono::milliseconds(2);
@@ -50,8 +51,8 @@ asio::awaitable<ReserveOutcome> PayOrder::reserve_waiting_for_twin(std::int64_t 
         auto outcome = co_await payments_.reserve(order_id, user_id, key);
         if (outcome.kind != Kind::InProgress) co_return outcome;
         if (std::chrono::steady_clock::now() + pause > deadline) {
-            throw DomainError(ErrorCode::DuplicateInProgress,
-                              "A payment with idempotencyKey '" + key + "' is still in progress; retry later");
+            throw DomainError(ErrorCode::DuplicateInProgress, "A payment with idempotencyKey '" + key +
+                                                                  "' is still in progress; retry later");
         }
         asio::steady_timer timer(co_await asio::this_coro::executor, pause);
         co_await timer.async_wait(asio::use_awaitable);
@@ -83,8 +84,8 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
         case Kind::UserNotFound:
             throw DomainError(ErrorCode::UserNotFound, "User not found. userId: " + std::to_string(user_id));
         case Kind::NotOwner:
-            throw DomainError(ErrorCode::InvalidInput,
-                              "The order does not belong to userId " + std::to_string(user_id) + ". " + order);
+            throw DomainError(ErrorCode::InvalidInput, "The order does not belong to userId " +
+                                                           std::to_string(user_id) + ". " + order);
         case Kind::BadStatus:
             throw DomainError(ErrorCode::InvalidOrderStatus,
                               "The order cannot be paid, its status is " + r.message + ". " + order);
@@ -93,9 +94,10 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
                               "Insufficient balance (needed: " + std::to_string(r.amount) +
                                   " KRW, held: " + std::to_string(r.balance) + " KRW)");
         case Kind::InsufficientStock:
-            throw DomainError(ErrorCode::InsufficientStock,
-                              "Insufficient stock. product: " + r.message + " (requested: " +
-                                  std::to_string(r.amount) + ", in stock: " + std::to_string(r.balance) + ")");
+            throw DomainError(ErrorCode::InsufficientStock, "Insufficient stock. product: " + r.message +
+                                                                " (requested: " + std::to_string(r.amount) +
+                                                                ", in stock: " + std::to_string(r.balance) +
+                                                                ")");
         case Kind::CouponNotUsable:
             throw DomainError(ErrorCode::InvalidCoupon,
                               "The order's coupon cannot be used, its status is " + r.message + ". " + order);
@@ -112,7 +114,8 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
     }
 
     if (result.approved) {
-        auto receipt = co_await payments_.complete(order_id, user_id, key, "PG_APPROVED: " + result.transaction_id);
+        auto receipt =
+            co_await payments_.complete(order_id, user_id, key, "PG_APPROVED: " + result.transaction_id);
         if (receipt) co_return std::move(*receipt);
         throw DomainError(ErrorCode::PaymentDeclined,
                           "The payment was rolled back before it could complete. " + order);

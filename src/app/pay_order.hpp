@@ -27,7 +27,8 @@ public:
 private:
     boost::asio::awaitable<domain::PaymentReceipt> pay(std::int64_t order_id, std::int64_t user_id,
                                                        const std::string& key);
-    boost::asio::awaitable<ReserveOutcome> reserve_waiting_for_twin(std::int64_t order_id, std::int64_t user_id,
+    boost::asio::awaitable<ReserveOutcome> reserve_waiting_for_twin(std::int64_t order_id,
+                                                                    std::int64_t user_id,
                                                                     const std::string& key);
 
     PaymentRepository& payments_;

@@ -16,7 +16,8 @@ class PaymentGateway {
 public:
     virtual ~PaymentGateway() = default;
     virtual boost::asio::awaitable<GatewayResult> charge(std::int64_t order_id, std::int64_t user_id,
-                                                         std::int64_t amount, const std::string& idempotency_key) = 0;
+                                                         std::int64_t amount,
+                                                         const std::string& idempotency_key) = 0;
 };
 
 }  // namespace ec::app

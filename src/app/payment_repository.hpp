@@ -4,8 +4,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "domain/order.hpp"
 
@@ -13,15 +13,15 @@ namespace ec::app {
 
 struct ReserveOutcome {
     enum class Kind {
-        Reserved,           // balance, stock and coupon taken; the key's record is PROCESSING
-        Replayed,           // the key completed before: `receipt`
-        Declined,           // the key was declined before: `message`
-        InProgress,         // the key's payment is still running
-        KeyReused,          // the key was used for another order
+        Reserved,    // balance, stock and coupon taken; the key's record is PROCESSING
+        Replayed,    // the key completed before: `receipt`
+        Declined,    // the key was declined before: `message`
+        InProgress,  // the key's payment is still running
+        KeyReused,   // the key was used for another order
         OrderNotFound,
         UserNotFound,
         NotOwner,
-        BadStatus,          // `message` = the order's status
+        BadStatus,  // `message` = the order's status
         OtherPaymentInProgress,
         InsufficientBalance,  // `amount` needed, `balance` held
         InsufficientStock,    // `message` = product name, `amount` requested, `balance` = stock
@@ -43,14 +43,15 @@ public:
     // Step 3 on approval: order COMPLETED, outbox event and idempotency record in one transaction.
     // nullopt when the reservation is no longer PROCESSING (it was compensated meanwhile).
     virtual boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(
-        std::int64_t order_id, std::int64_t user_id, const std::string& key, const std::string& transmission) = 0;
+        std::int64_t order_id, std::int64_t user_id, const std::string& key,
+        const std::string& transmission) = 0;
     // Step 3 on decline: restores balance, stock and coupon, records the decline under the key.
     virtual boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,
                                                     const std::string& message) = 0;
     // Compensates up to `limit` reservations left PROCESSING for longer than `older_than` (their
     // instance died between step 1 and step 3); returns the ids of the orders released.
-    virtual boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(std::chrono::milliseconds older_than,
-                                                                            int limit) = 0;
+    virtual boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(
+        std::chrono::milliseconds older_than, int limit) = 0;
 };
 
 }  // namespace ec::app

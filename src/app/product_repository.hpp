@@ -14,8 +14,8 @@ public:
     virtual boost::asio::awaitable<std::vector<domain::Product>> all() = 0;
     // Top `limit` products by units sold in COMPLETED orders paid on the last `days` calendar days
     // (today included) of `time_zone`; ties by smaller product id. Ranks are 1-based.
-    virtual boost::asio::awaitable<std::vector<domain::TopProduct>> top_selling(int days, int limit,
-                                                                                const std::string& time_zone) = 0;
+    virtual boost::asio::awaitable<std::vector<domain::TopProduct>> top_selling(
+        int days, int limit, const std::string& time_zone) = 0;
 };
 
 }  // namespace ec::app

@@ -10,7 +10,8 @@ boost::asio::awaitable<std::size_t> RecoverStalePayments::execute() {
     for (;;) {
         const auto orders = co_await payments_.recover_stale(stale_after_, kBatch);
         for (const auto order_id : orders) {
-            spdlog::warn("payment of order {} was abandoned between reserve and complete; rolled back", order_id);
+            spdlog::warn("payment of order {} was abandoned between reserve and complete; rolled back",
+                         order_id);
         }
         total += orders.size();
         if (!orders.empty()) catalog_.invalidate();

@@ -11,7 +11,8 @@ namespace ec::app {
 // no balance or stock stays taken for an order that was never paid. Run periodically.
 class RecoverStalePayments {
 public:
-    RecoverStalePayments(PaymentRepository& payments, ProductCatalog& catalog, std::chrono::milliseconds stale_after)
+    RecoverStalePayments(PaymentRepository& payments, ProductCatalog& catalog,
+                         std::chrono::milliseconds stale_after)
         : payments_(payments), catalog_(catalog), stale_after_(stale_after) {}
     // Returns how many were rolled back.
     boost::asio::awaitable<std::size_t> execute();

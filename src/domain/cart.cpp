@@ -24,7 +24,11 @@ void validate_quantity(std::int64_t quantity, std::int64_t min) {
 }
 }  // namespace
 
-void validate_cart_add_quantity(std::int64_t quantity) { validate_quantity(quantity, 1); }
-void validate_cart_set_quantity(std::int64_t quantity) { validate_quantity(quantity, 0); }
+void validate_cart_add_quantity(std::int64_t quantity) {
+    validate_quantity(quantity, 1);
+}
+void validate_cart_set_quantity(std::int64_t quantity) {
+    validate_quantity(quantity, 0);
+}
 
 }  // namespace ec::domain

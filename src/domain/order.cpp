@@ -31,7 +31,8 @@ OrderStatus parse_order_status(std::string_view text) {
 }
 
 std::vector<OrderLineRequest> normalize_order_lines(std::vector<OrderLineRequest> lines) {
-    if (lines.empty()) throw DomainError(ErrorCode::InvalidInput, "Field 'items' must contain at least one item");
+    if (lines.empty())
+        throw DomainError(ErrorCode::InvalidInput, "Field 'items' must contain at least one item");
     for (const auto& line : lines) {
         if (line.quantity < 1) {
             throw DomainError(ErrorCode::InvalidQuantity,
@@ -39,8 +40,9 @@ std::vector<OrderLineRequest> normalize_order_lines(std::vector<OrderLineRequest
                                   " for productId " + std::to_string(line.product_id));
         }
     }
-    std::sort(lines.begin(), lines.end(),
-              [](const OrderLineRequest& a, const OrderLineRequest& b) { return a.product_id < b.product_id; });
+    std::sort(lines.begin(), lines.end(), [](const OrderLineRequest& a, const OrderLineRequest& b) {
+        return a.product_id < b.product_id;
+    });
     std::vector<OrderLineRequest> merged;
     for (const auto& line : lines) {
         if (!merged.empty() && merged.back().product_id == line.product_id) {
@@ -49,8 +51,9 @@ std::vector<OrderLineRequest> normalize_order_lines(std::vector<OrderLineRequest
             merged.push_back(line);
         }
         if (merged.back().quantity > std::numeric_limits<std::int32_t>::max()) {
-            throw DomainError(ErrorCode::InvalidInput,
-                              "Quantity of productId " + std::to_string(line.product_id) + " is out of range");
+            throw DomainError(
+                ErrorCode::InvalidInput,
+                "Quantity of productId " + std::to_string(line.product_id) + " is out of range");
         }
     }
     return merged;

@@ -11,8 +11,8 @@ ProductSort parse_product_sort(std::string_view text) {
     if (text == "price" || text == "price_asc") return ProductSort::PriceAsc;
     if (text == "price_desc") return ProductSort::PriceDesc;
     if (text == "newest") return ProductSort::Newest;
-    throw DomainError(ErrorCode::InvalidInput, "Unknown sort '" + std::string(text) +
-                                                   "': use price, price_asc, price_desc or newest");
+    throw DomainError(ErrorCode::InvalidInput,
+                      "Unknown sort '" + std::string(text) + "': use price, price_asc, price_desc or newest");
 }
 
 std::vector<Product> select_products(const std::vector<Product>& all, std::string_view category,

@@ -16,9 +16,9 @@ using boost::asio::awaitable;
 
 namespace {
 bj::object line_json(const domain::CartLine& line) {
-    return bj::object{{"productId", line.product_id},    {"name", line.name},
-                      {"unitPrice", line.unit_price},    {"quantity", line.quantity},
-                      {"subtotal", line.subtotal()},     {"stockAvailable", line.stock_available()}};
+    return bj::object{{"productId", line.product_id}, {"name", line.name},
+                      {"unitPrice", line.unit_price}, {"quantity", line.quantity},
+                      {"subtotal", line.subtotal()},  {"stockAvailable", line.stock_available()}};
 }
 
 bj::object cart_json(const domain::Cart& cart) {
@@ -28,7 +28,8 @@ bj::object cart_json(const domain::Cart& cart) {
 }
 }  // namespace
 
-void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& get, app::UpdateCartItem& update) {
+void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& get,
+                          app::UpdateCartItem& update) {
     router.add(bhttp::verb::post, "/api/cart/items", [&add](RequestContext& ctx) -> awaitable<Response> {
         const auto& body = ctx.json_body();
         const auto user_id = json::required_int64(body, "userId");
@@ -52,15 +53,16 @@ void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& g
         co_return json_response(bhttp::status::ok, line_json(line));
     });
 
-    router.add(bhttp::verb::delete_, "/api/cart/items", [&update](RequestContext& ctx) -> awaitable<Response> {
-        const auto& body = ctx.json_body();
-        const auto user_id = json::required_int64(body, "userId");
-        const auto product_id = json::required_int64(body, "productId");
-        co_await update.remove(user_id, product_id);
-        Response res{bhttp::status::ok, 11};
-        res.prepare_payload();
-        co_return res;
-    });
+    router.add(bhttp::verb::delete_, "/api/cart/items",
+               [&update](RequestContext& ctx) -> awaitable<Response> {
+                   const auto& body = ctx.json_body();
+                   const auto user_id = json::required_int64(body, "userId");
+                   const auto product_id = json::required_int64(body, "productId");
+                   co_await update.remove(user_id, product_id);
+                   Response res{bhttp::status::ok, 11};
+                   res.prepare_payload();
+                   co_return res;
+               });
 }
 
 }  // namespace ec::http

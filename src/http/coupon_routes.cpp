@@ -14,53 +14,59 @@ namespace bj = boost::json;
 using boost::asio::awaitable;
 
 void register_coupon_routes(Router& router, app::IssueCoupon& issue, app::GetCoupons& get) {
-    router.add(bhttp::verb::post, "/api/coupons/{couponId}/issue", [&issue](RequestContext& ctx) -> awaitable<Response> {
-        const auto coupon_id = ctx.path_id("couponId");
-        const auto user_id = json::required_int64(ctx.json_body(), "userId");
-        const auto issued = co_await issue.execute(coupon_id, user_id);
-        const auto& uc = issued.user_coupon;
-        co_return json_response(bhttp::status::ok,
-                                bj::object{{"userCouponId", uc.id},
-                                           {"couponId", uc.coupon_id},
-                                           {"couponName", uc.coupon_name},
-                                           {"discountRate", uc.discount_rate},
-                                           {"status", domain::to_string(uc.status)},
-                                           {"issuedAt", json::local_datetime(uc.issued_at_us)},
-                                           {"expiresAt", json::local_datetime(uc.expires_at_us)},
-                                           {"remainingQuantity", issued.remaining}});
-    });
+    router.add(bhttp::verb::post, "/api/coupons/{couponId}/issue",
+               [&issue](RequestContext& ctx) -> awaitable<Response> {
+                   const auto coupon_id = ctx.path_id("couponId");
+                   const auto user_id = json::required_int64(ctx.json_body(), "userId");
+                   const auto issued = co_await issue.execute(coupon_id, user_id);
+                   const auto& uc = issued.user_coupon;
+                   co_return json_response(bhttp::status::ok,
+                                           bj::object{{"userCouponId", uc.id},
+                                                      {"couponId", uc.coupon_id},
+                                                      {"couponName", uc.coupon_name},
+                                                      {"discountRate", uc.discount_rate},
+                                                      {"status", domain::to_string(uc.status)},
+                                                      {"issuedAt", json::local_datetime(uc.issued_at_us)},
+                                                      {"expiresAt", json::local_datetime(uc.expires_at_us)},
+                                                      {"remainingQuantity", issued.remaining}});
+               });
 
-    router.add(bhttp::verb::get, "/api/coupons/{couponId}", [&get](RequestContext& ctx) -> awaitable<Response> {
-        const auto c = co_await get.one(ctx.path_id("couponId"));
-        co_return json_response(bhttp::status::ok, bj::object{{"couponId", c.id},
-                                                              {"name", c.name},
-                                                              {"discountRate", c.discount_rate},
-                                                              {"totalQuantity", c.total_quantity},
-                                                              {"issuedQuantity", c.issued_quantity},
-                                                              {"remainingQuantity", c.remaining()},
-                                                              {"startDate", json::local_datetime(c.start_at_us)},
-                                                              {"endDate", json::local_datetime(c.end_at_us)}});
-    });
+    router.add(bhttp::verb::get, "/api/coupons/{couponId}",
+               [&get](RequestContext& ctx) -> awaitable<Response> {
+                   const auto c = co_await get.one(ctx.path_id("couponId"));
+                   co_return json_response(bhttp::status::ok,
+                                           bj::object{{"couponId", c.id},
+                                                      {"name", c.name},
+                                                      {"discountRate", c.discount_rate},
+                                                      {"totalQuantity", c.total_quantity},
+                                                      {"issuedQuantity", c.issued_quantity},
+                                                      {"remainingQuantity", c.remaining()},
+                                                      {"startDate", json::local_datetime(c.start_at_us)},
+                                                      {"endDate", json::local_datetime(c.end_at_us)}});
+               });
 
-    router.add(bhttp::verb::get, "/api/users/{userId}/coupons", [&get](RequestContext& ctx) -> awaitable<Response> {
-        const auto user_id = ctx.path_id("userId");
-        const auto coupons = co_await get.of_user(user_id, ctx.query("status").value_or(""));
-        bj::array list;
-        for (const auto& uc : coupons) {
-            bj::object o{{"userCouponId", uc.id},
-                         {"couponId", uc.coupon_id},
-                         {"couponName", uc.coupon_name},
-                         {"discountRate", uc.discount_rate},
-                         {"status", domain::to_string(uc.status)},
-                         {"issuedAt", json::local_datetime(uc.issued_at_us)}};
-            o["usedAt"] = uc.used_at_us ? bj::value(json::local_datetime(*uc.used_at_us)) : bj::value(nullptr);
-            o["expiresAt"] = json::local_datetime(uc.expires_at_us);
-            list.push_back(std::move(o));
-        }
-        const auto count = static_cast<std::int64_t>(list.size());
-        co_return json_response(bhttp::status::ok,
-                                bj::object{{"userId", user_id}, {"coupons", std::move(list)}, {"totalCount", count}});
-    });
+    router.add(
+        bhttp::verb::get, "/api/users/{userId}/coupons", [&get](RequestContext& ctx) -> awaitable<Response> {
+            const auto user_id = ctx.path_id("userId");
+            const auto coupons = co_await get.of_user(user_id, ctx.query("status").value_or(""));
+            bj::array list;
+            for (const auto& uc : coupons) {
+                bj::object o{{"userCouponId", uc.id},
+                             {"couponId", uc.coupon_id},
+                             {"couponName", uc.coupon_name},
+                             {"discountRate", uc.discount_rate},
+                             {"status", domain::to_string(uc.status)},
+                             {"issuedAt", json::local_datetime(uc.issued_at_us)}};
+                o["usedAt"] =
+                    uc.used_at_us ? bj::value(json::local_datetime(*uc.used_at_us)) : bj::value(nullptr);
+                o["expiresAt"] = json::local_datetime(uc.expires_at_us);
+                list.push_back(std::move(o));
+            }
+            const auto count = static_cast<std::int64_t>(list.size());
+            co_return json_response(
+                bhttp::status::ok,
+                bj::object{{"userId", user_id}, {"coupons", std::move(list)}, {"totalCount", count}});
+        });
 }
 
 }  // namespace ec::http

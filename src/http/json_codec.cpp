@@ -70,8 +70,9 @@ std::vector<const bj::object*> required_object_array(const bj::object& obj, std:
     std::vector<const bj::object*> out;
     for (const auto& element : v->get_array()) {
         if (!element.is_object()) {
-            throw DomainError(ErrorCode::InvalidInput, "Field '" + std::string(field) + "[" +
-                                                           std::to_string(out.size()) + "]' must be an object");
+            throw DomainError(
+                ErrorCode::InvalidInput,
+                "Field '" + std::string(field) + "[" + std::to_string(out.size()) + "]' must be an object");
         }
         out.push_back(&element.get_object());
     }

@@ -51,8 +51,8 @@ app::CreateOrderRequest order_request(const bj::object& body, bool key_required)
     app::CreateOrderRequest req;
     req.user_id = json::required_int64(body, "userId");
     for (const auto* item : json::required_object_array(body, "items")) {
-        req.lines.push_back(
-            domain::OrderLineRequest{json::required_int64(*item, "productId"), json::required_int64(*item, "quantity")});
+        req.lines.push_back(domain::OrderLineRequest{json::required_int64(*item, "productId"),
+                                                     json::required_int64(*item, "quantity")});
     }
     req.coupon_id = json::optional_int64(body, "couponId");
     req.idempotency_key = key_required ? json::required_string(body, "idempotencyKey")
@@ -75,7 +75,8 @@ void register_order_routes(Router& router, const OrderUseCases& uc) {
         bj::array list;
         for (const auto& o : orders) list.push_back(order_json(o));
         const auto count = static_cast<std::int64_t>(list.size());
-        co_return json_response(bhttp::status::ok, bj::object{{"orders", std::move(list)}, {"totalCount", count}});
+        co_return json_response(bhttp::status::ok,
+                                bj::object{{"orders", std::move(list)}, {"totalCount", count}});
     });
 
     router.add(bhttp::verb::get, "/api/orders/{orderId}", [&uc](RequestContext& ctx) -> awaitable<Response> {
@@ -83,20 +84,21 @@ void register_order_routes(Router& router, const OrderUseCases& uc) {
         co_return json_response(bhttp::status::ok, order_json(order));
     });
 
-    router.add(bhttp::verb::post, "/api/orders/{orderId}/payment", [&uc](RequestContext& ctx) -> awaitable<Response> {
-        const auto order_id = ctx.path_id("orderId");
-        const auto& body = ctx.json_body();
-        const auto user_id = json::required_int64(body, "userId");
-        const auto key = json::required_string(body, "idempotencyKey");
-        const auto receipt = co_await uc.pay.execute(order_id, user_id, key);
-        co_return json_response(bhttp::status::ok, payment_json(receipt));
-    });
+    router.add(bhttp::verb::post, "/api/orders/{orderId}/payment",
+               [&uc](RequestContext& ctx) -> awaitable<Response> {
+                   const auto order_id = ctx.path_id("orderId");
+                   const auto& body = ctx.json_body();
+                   const auto user_id = json::required_int64(body, "userId");
+                   const auto key = json::required_string(body, "idempotencyKey");
+                   const auto receipt = co_await uc.pay.execute(order_id, user_id, key);
+                   co_return json_response(bhttp::status::ok, payment_json(receipt));
+               });
 
     router.add(bhttp::verb::post, "/api/orders/complete", [&uc](RequestContext& ctx) -> awaitable<Response> {
         auto request = order_request(ctx.json_body(), false);
         const auto done = co_await uc.complete.execute(std::move(request));
-        co_return json_response(bhttp::status::created,
-                                bj::object{{"order", order_json(done.order)}, {"payment", payment_json(done.payment)}});
+        co_return json_response(bhttp::status::created, bj::object{{"order", order_json(done.order)},
+                                                                   {"payment", payment_json(done.payment)}});
     });
 }
 

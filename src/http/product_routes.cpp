@@ -24,15 +24,17 @@ bj::object product_json(const domain::Product& p) {
 }  // namespace
 
 void register_product_routes(Router& router, app::GetProducts& get_products, app::GetTopProducts& get_top) {
-    router.add(bhttp::verb::get, "/api/products", [&get_products](RequestContext& ctx) -> awaitable<Response> {
-        const auto products =
-            co_await get_products.list(ctx.query("category").value_or(""), ctx.query("sort").value_or(""));
-        bj::array list;
-        list.reserve(products.size());
-        for (const auto& p : products) list.push_back(product_json(p));
-        const auto count = static_cast<std::int64_t>(list.size());
-        co_return json_response(bhttp::status::ok, bj::object{{"products", std::move(list)}, {"totalCount", count}});
-    });
+    router.add(bhttp::verb::get, "/api/products",
+               [&get_products](RequestContext& ctx) -> awaitable<Response> {
+                   const auto products = co_await get_products.list(ctx.query("category").value_or(""),
+                                                                    ctx.query("sort").value_or(""));
+                   bj::array list;
+                   list.reserve(products.size());
+                   for (const auto& p : products) list.push_back(product_json(p));
+                   const auto count = static_cast<std::int64_t>(list.size());
+                   co_return json_response(bhttp::status::ok,
+                                           bj::object{{"products", std::move(list)}, {"totalCount", count}});
+               });
 
     router.add(bhttp::verb::get, "/api/products/top", [&get_top](RequestContext&) -> awaitable<Response> {
         const auto top = co_await get_top.execute();
@@ -44,7 +46,8 @@ void register_product_routes(Router& router, app::GetProducts& get_products, app
                                       {"salesCount", t.sales_count},
                                       {"revenue", t.revenue}});
         }
-        co_return json_response(bhttp::status::ok, bj::object{{"period", "3days"}, {"products", std::move(list)}});
+        co_return json_response(bhttp::status::ok,
+                                bj::object{{"period", "3days"}, {"products", std::move(list)}});
     });
 
     router.add(bhttp::verb::get, "/api/products/{productId}",

@@ -27,7 +27,8 @@ namespace ec::http {
 
 void register_user_routes(Router& router, app::GetUser& get_user, app::ChargeBalance& charge_balance);
 void register_product_routes(Router& router, app::GetProducts& get_products, app::GetTopProducts& get_top);
-void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& get, app::UpdateCartItem& update);
+void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& get,
+                          app::UpdateCartItem& update);
 void register_coupon_routes(Router& router, app::IssueCoupon& issue, app::GetCoupons& get);
 
 struct OrderUseCases {

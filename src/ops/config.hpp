@@ -89,13 +89,13 @@ struct CouponConfig {
 };
 
 struct ProductsConfig {
-    Millis cache_ttl{1'000};       // longest a product change made outside this instance stays unseen
+    Millis cache_ttl{1'000};        // longest a product change made outside this instance stays unseen
     Millis top_cache_ttl{300'000};  // GET /api/products/top; 0 = computed on every request
 };
 
 struct PaymentConfig {
-    Millis in_progress_wait{5'000};   // a same-key retry waits this long for the first to finish
-    Millis stale_after{120'000};      // a reservation this old was abandoned by a crash: compensate it
+    Millis in_progress_wait{5'000};    // a same-key retry waits this long for the first to finish
+    Millis stale_after{120'000};       // a reservation this old was abandoned by a crash: compensate it
     Millis recovery_interval{30'000};  // how often abandoned reservations are looked for
 };
 

@@ -25,10 +25,13 @@ struct PeriodicTask::State {
     std::atomic<bool> stopped{false};
 };
 
-PeriodicTask::PeriodicTask(asio::io_context& ioc, std::string name, std::chrono::milliseconds interval, Job job)
+PeriodicTask::PeriodicTask(asio::io_context& ioc, std::string name, std::chrono::milliseconds interval,
+                           Job job)
     : state_(std::make_shared<State>(ioc, std::move(name), interval, std::move(job))) {}
 
-PeriodicTask::~PeriodicTask() { stop(); }
+PeriodicTask::~PeriodicTask() {
+    stop();
+}
 
 void PeriodicTask::start() {
     asio::co_spawn(
@@ -42,8 +45,8 @@ void PeriodicTask::start() {
                 try {
                     co_await state->job();
                 } catch (const std::exception& e) {
-                    spdlog::warn("{}: run failed, retrying in {} ms: {}", state->name, state->interval.count(),
-                                 e.what());
+                    spdlog::warn("{}: run failed, retrying in {} ms: {}", state->name,
+                                 state->interval.count(), e.what());
                 }
             }
             co_return;

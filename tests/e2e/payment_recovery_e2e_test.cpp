@@ -22,7 +22,8 @@ std::string short_code(char prefix) {
 
 std::int64_t insert_product(Pg& pg, std::int64_t price, std::int64_t stock) {
     return pg.int64(
-        "INSERT INTO products (product_code, name, price, stock, category) VALUES ($1, 'recovery', $2, $3, 'e2e') "
+        "INSERT INTO products (product_code, name, price, stock, category) VALUES ($1, 'recovery', $2, $3, "
+        "'e2e') "
         "RETURNING id",
         {short_code('R'), std::to_string(price), std::to_string(stock)});
 }
@@ -51,22 +52,25 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 
 TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAgain) {
     constexpr std::int64_t user = 7600;
+    ServerProcess server;  // test profile: payment.recovery-interval=1s, stale-after=2m
+    server.wait_ready(60s);
     Pg pg;
     pg.exec("UPDATE users SET balance = 1000000 WHERE id = $1", {std::to_string(user)});
     const auto product = insert_product(pg, 1000, 50);
     const auto coupon = pg.int64(
         "INSERT INTO coupons (coupon_code, name, discount_rate, total_quantity, start_date, end_date) "
-        "VALUES ($1, 'recovery 10%', 10, 10, now() - interval '1 day', now() + interval '1 day') RETURNING id",
+        "VALUES ($1, 'recovery 10%', 10, 10, now() - interval '1 day', now() + interval '1 day') RETURNING "
+        "id",
         {short_code('Q')});
 
-    ServerProcess server;  // test profile: payment.recovery-interval=1s, stale-after=2m
-    server.wait_ready(60s);
     HttpClient client(server.port());
-    ASSERT_EQ(client.post("/api/coupons/" + std::to_string(coupon) + "/issue",
-                          bj::serialize(bj::object{{"userId", user}}))
+    ASSERT_EQ(client
+                  .post("/api/coupons/" + std::to_string(coupon) + "/issue",
+                        bj::serialize(bj::object{{"userId", user}}))
                   .status,
               200);
-    const auto created = client.post("/api/orders", order_body(user, product, 3, unique_key("rec-order"), coupon));
+    const auto created =
+        client.post("/api/orders", order_body(user, product, 3, unique_key("rec-order"), coupon));
     ASSERT_EQ(created.status, 201) << created.body;
     const auto order = as_i64(created.json().at("orderId"));
     const auto total = as_i64(created.json().at("totalAmount"));
@@ -85,13 +89,16 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
     expect_error(blocked, 409, "PAY003");
 
     // Recovery only touches reservations older than payment.stale-after: age this one.
-    pg.exec("UPDATE idempotency_records SET updated_at = now() - interval '1 hour' "
-            "WHERE user_id = $1 AND operation = 'PAYMENT' AND idempotency_key = $2",
-            {std::to_string(user), key});
+    pg.exec(
+        "UPDATE idempotency_records SET updated_at = now() - interval '1 hour' "
+        "WHERE user_id = $1 AND operation = 'PAYMENT' AND idempotency_key = $2",
+        {std::to_string(user), key});
     const auto status_of_key = [&] {
-        return pg.scalar("SELECT status FROM idempotency_records WHERE user_id = $1 AND operation = 'PAYMENT' "
-                         "AND idempotency_key = $2",
-                         {std::to_string(user), key})
+        return pg
+            .scalar(
+                "SELECT status FROM idempotency_records WHERE user_id = $1 AND operation = 'PAYMENT' "
+                "AND idempotency_key = $2",
+                {std::to_string(user), key})
             .value_or("");
     };
     ASSERT_TRUE(wait_until([&] { return status_of_key() == "FAILED"; }, 15s)) << status_of_key();
@@ -110,12 +117,13 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
     // The abandoned key answers its outcome; a new key pays the order, once.
     expect_error(client.post("/api/orders/" + std::to_string(order) + "/payment", pay_body(user, key)), 402,
                  "PAY002");
-    const auto paid =
-        client.post("/api/orders/" + std::to_string(order) + "/payment", pay_body(user, unique_key("rec-again")));
+    const auto paid = client.post("/api/orders/" + std::to_string(order) + "/payment",
+                                  pay_body(user, unique_key("rec-again")));
     ASSERT_EQ(paid.status, 200) << paid.body;
     EXPECT_EQ(pg.balance(user), 1000000 - total);
     EXPECT_EQ(pg.int64("SELECT stock FROM products WHERE id = $1", {std::to_string(product)}), 47);
-    EXPECT_EQ(pg.int64("SELECT count(*) FROM outbox_events WHERE aggregate_id = $1", {std::to_string(order)}), 1);
+    EXPECT_EQ(pg.int64("SELECT count(*) FROM outbox_events WHERE aggregate_id = $1", {std::to_string(order)}),
+              1);
 }
 
 TEST(PaymentRecoveryE2E, KillNineDuringPaymentsLosesNothingAndAppliesNothingTwice) {
@@ -123,15 +131,14 @@ TEST(PaymentRecoveryE2E, KillNineDuringPaymentsLosesNothingAndAppliesNothingTwic
     constexpr int kUsers = 20;
     constexpr std::int64_t kBalance = 10'000'000;
     constexpr std::int64_t kStock = 1'000'000;
+    auto server = std::make_unique<ServerProcess>();
+    server->wait_ready(60s);
     Pg pg;
-    const std::string users = "id BETWEEN " + std::to_string(first_user) + " AND " +
-                              std::to_string(first_user + kUsers - 1);
+    const std::string users =
+        "id BETWEEN " + std::to_string(first_user) + " AND " + std::to_string(first_user + kUsers - 1);
     pg.exec("UPDATE users SET balance = " + std::to_string(kBalance) + " WHERE " + users);
     const auto product = insert_product(pg, 100, kStock);
     const auto product_s = std::to_string(product);
-
-    auto server = std::make_unique<ServerProcess>();
-    server->wait_ready(60s);
     const int port = server->port();
 
     std::atomic<bool> stop{false};
@@ -147,8 +154,8 @@ TEST(PaymentRecoveryE2E, KillNineDuringPaymentsLosesNothingAndAppliesNothingTwic
             for (int i = 0; !stop; ++i) {
                 try {
                     HttpClient client(port, 5s);
-                    const auto created =
-                        client.post("/api/orders", order_body(user, product, 1 + i % 3, unique_key("k9-order")));
+                    const auto created = client.post(
+                        "/api/orders", order_body(user, product, 1 + i % 3, unique_key("k9-order")));
                     if (created.status != 201) continue;
                     const auto order = as_i64(created.json().at("orderId"));
                     const auto paid = client.post("/api/orders/" + std::to_string(order) + "/payment",
@@ -176,33 +183,38 @@ TEST(PaymentRecoveryE2E, KillNineDuringPaymentsLosesNothingAndAppliesNothingTwic
     server = std::make_unique<ServerProcess>(std::vector<std::string>{"payment.stale-after=1s"});
     server->wait_ready(60s);
     const auto processing = [&] {
-        return pg.int64("SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' "
-                        "AND status = 'PROCESSING' AND user_id BETWEEN $1 AND $2",
-                        {std::to_string(first_user), std::to_string(first_user + kUsers - 1)});
+        return pg.int64(
+            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' "
+            "AND status = 'PROCESSING' AND user_id BETWEEN $1 AND $2",
+            {std::to_string(first_user), std::to_string(first_user + kUsers - 1)});
     };
     ASSERT_TRUE(wait_until([&] { return processing() == 0; }, 20s)) << processing() << " still PROCESSING";
 
-    const std::string completed_of_users = "FROM orders o WHERE o.status = 'COMPLETED' AND o.user_id BETWEEN " +
-                                           std::to_string(first_user) + " AND " +
-                                           std::to_string(first_user + kUsers - 1);
+    const std::string completed_of_users =
+        "FROM orders o WHERE o.status = 'COMPLETED' AND o.user_id BETWEEN " + std::to_string(first_user) +
+        " AND " + std::to_string(first_user + kUsers - 1);
     // Money: every balance change is a completed payment.
     EXPECT_EQ(pg.int64("SELECT sum(balance) FROM users WHERE " + users) +
                   pg.int64("SELECT coalesce(sum(o.total_amount), 0) " + completed_of_users),
               kBalance * kUsers);
     // Stock: every unit gone is in a completed order.
-    EXPECT_EQ(pg.int64("SELECT stock FROM products WHERE id = $1", {product_s}) +
-                  pg.int64("SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id "
-                           "WHERE o.status = 'COMPLETED' AND i.product_id = $1",
-                           {product_s}),
-              kStock);
+    EXPECT_EQ(
+        pg.int64("SELECT stock FROM products WHERE id = $1", {product_s}) +
+            pg.int64(
+                "SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id "
+                "WHERE o.status = 'COMPLETED' AND i.product_id = $1",
+                {product_s}),
+        kStock);
     // Each completed order has exactly one outbox event and one completed payment record.
     EXPECT_EQ(pg.int64("SELECT count(*) " + completed_of_users +
                        " AND (SELECT count(*) FROM outbox_events e WHERE e.aggregate_id = o.id) <> 1"),
               0);
-    EXPECT_EQ(pg.int64("SELECT count(*) " + completed_of_users),
-              pg.int64("SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = 'COMPLETED' "
-                       "AND user_id BETWEEN $1 AND $2",
-                       {std::to_string(first_user), std::to_string(first_user + kUsers - 1)}));
+    EXPECT_EQ(
+        pg.int64("SELECT count(*) " + completed_of_users),
+        pg.int64(
+            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = 'COMPLETED' "
+            "AND user_id BETWEEN $1 AND $2",
+            {std::to_string(first_user), std::to_string(first_user + kUsers - 1)}));
     EXPECT_EQ(pg.int64("SELECT count(*) FROM orders WHERE payment_key IS NOT NULL AND " +
                        std::string("user_id BETWEEN ") + std::to_string(first_user) + " AND " +
                        std::to_string(first_user + kUsers - 1)),

@@ -41,7 +41,8 @@ const std::vector<Product> kCatalogue = {product(3, 500, "books", 30), product(1
                                          product(2, 500, "tech", 20), product(4, 100, "books", 40)};
 
 TEST(ProductSelection, NoSortIsByIdAndEmptyCategoryIsAll) {
-    EXPECT_EQ(ids(select_products(kCatalogue, "", parse_product_sort(""))), (std::vector<std::int64_t>{1, 2, 3, 4}));
+    EXPECT_EQ(ids(select_products(kCatalogue, "", parse_product_sort(""))),
+              (std::vector<std::int64_t>{1, 2, 3, 4}));
 }
 
 TEST(ProductSelection, PriceAscendingBreaksTiesById) {
@@ -58,11 +59,13 @@ TEST(ProductSelection, PriceDescendingAndNewest) {
 }
 
 TEST(ProductSelection, CategoryIsAnExactMatch) {
-    EXPECT_EQ(ids(select_products(kCatalogue, "books", ProductSort::ById)), (std::vector<std::int64_t>{3, 4}));
+    EXPECT_EQ(ids(select_products(kCatalogue, "books", ProductSort::ById)),
+              (std::vector<std::int64_t>{3, 4}));
     EXPECT_TRUE(select_products(kCatalogue, "Books", ProductSort::ById).empty());
     auto uncategorised = kCatalogue;
     uncategorised[0].category.reset();
-    EXPECT_EQ(ids(select_products(uncategorised, "books", ProductSort::ById)), (std::vector<std::int64_t>{4}));
+    EXPECT_EQ(ids(select_products(uncategorised, "books", ProductSort::ById)),
+              (std::vector<std::int64_t>{4}));
 }
 
 TEST(ProductSelection, UnknownSortIsInvalidInput) {
@@ -76,7 +79,8 @@ TEST(CartRules, AddNeedsAtLeastOneAndSetAllowsZero) {
     EXPECT_NO_THROW(validate_cart_add_quantity(1));
     EXPECT_NO_THROW(validate_cart_set_quantity(0));
     EXPECT_EQ(error_code_of([] { validate_cart_set_quantity(-1); }), ErrorCode::InvalidQuantity);
-    EXPECT_EQ(error_code_of([] { validate_cart_add_quantity(std::int64_t{1} << 31); }), ErrorCode::InvalidInput);
+    EXPECT_EQ(error_code_of([] { validate_cart_add_quantity(std::int64_t{1} << 31); }),
+              ErrorCode::InvalidInput);
 }
 
 TEST(CartRules, TotalsAndStockAvailability) {
@@ -126,7 +130,8 @@ TEST(UserCouponStatus, ParsesCaseInsensitivelyAndRefusesUnknown) {
     EXPECT_EQ(parse_user_coupon_status("USED"), UserCouponStatus::Used);
     EXPECT_EQ(to_string(UserCouponStatus::Expired), "EXPIRED");
     EXPECT_EQ(error_code_of([] { parse_user_coupon_status("gone"); }), ErrorCode::InvalidInput);
-    EXPECT_THROW(user_coupon_status_from_db("available"), std::runtime_error);  // the database stores upper case
+    EXPECT_THROW(user_coupon_status_from_db("available"),
+                 std::runtime_error);  // the database stores upper case
 }
 
 TEST(CouponRemaining, IsTotalMinusIssued) {

@@ -41,8 +41,9 @@ boost::asio::awaitable<std::optional<domain::Cart>> PgCartRepository::find(std::
 boost::asio::awaitable<CartChange> PgCartRepository::add(std::int64_t user_id, std::int64_t product_id,
                                                          std::int32_t quantity) {
     auto conn = co_await pool_->acquire();
-    const auto r = co_await conn->query(
-        "SELECT outcome, product_name, requested, stock FROM cart_add($1, $2, $3)", user_id, product_id, quantity);
+    const auto r =
+        co_await conn->query("SELECT outcome, product_name, requested, stock FROM cart_add($1, $2, $3)",
+                             user_id, product_id, quantity);
     CartChange change;
     change.kind = kind_of(r.text(0, 0));
     if (change.kind == Kind::InsufficientStock) {
@@ -53,12 +54,13 @@ boost::asio::awaitable<CartChange> PgCartRepository::add(std::int64_t user_id, s
     co_return change;
 }
 
-boost::asio::awaitable<CartChange> PgCartRepository::set_quantity(std::int64_t user_id, std::int64_t product_id,
+boost::asio::awaitable<CartChange> PgCartRepository::set_quantity(std::int64_t user_id,
+                                                                  std::int64_t product_id,
                                                                   std::int32_t quantity) {
     auto conn = co_await pool_->acquire();
     const auto r = co_await conn->query(
-        "SELECT outcome, product_name, unit_price, quantity, stock FROM cart_set_quantity($1, $2, $3)", user_id,
-        product_id, quantity);
+        "SELECT outcome, product_name, unit_price, quantity, stock FROM cart_set_quantity($1, $2, $3)",
+        user_id, product_id, quantity);
     CartChange change;
     change.kind = kind_of(r.text(0, 0));
     if (change.kind == Kind::Done) {

@@ -44,7 +44,8 @@ boost::asio::awaitable<IssueOutcome> PgCouponRepository::issue(std::int64_t user
 boost::asio::awaitable<std::optional<domain::Coupon>> PgCouponRepository::find(std::int64_t coupon_id) {
     auto conn = co_await pool_->acquire();
     const auto r = co_await conn->query(
-        "SELECT id, name, discount_rate, total_quantity, issued_quantity, epoch_us(start_date), epoch_us(end_date) "
+        "SELECT id, name, discount_rate, total_quantity, issued_quantity, epoch_us(start_date), "
+        "epoch_us(end_date) "
         "  FROM coupons WHERE id = $1",
         coupon_id);
     if (r.rows() == 0) co_return std::nullopt;

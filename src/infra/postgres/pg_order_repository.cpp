@@ -69,8 +69,8 @@ std::vector<domain::Order> orders_from(const Result& r) {
             out.push_back(std::move(o));
         }
         out.back().items.push_back(domain::OrderItem{r.int64(i, 8), r.string(i, 9),
-                                                     static_cast<std::int32_t>(r.int64(i, 10)), r.int64(i, 11),
-                                                     r.int64(i, 12)});
+                                                     static_cast<std::int32_t>(r.int64(i, 10)),
+                                                     r.int64(i, 11), r.int64(i, 12)});
     }
     return out;
 }

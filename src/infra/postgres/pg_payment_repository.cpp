@@ -37,21 +37,21 @@ Kind kind_of(std::string_view outcome) {
 // The receipt stored in the idempotency record by payment_complete().
 domain::PaymentReceipt receipt_from(std::string_view json) {
     const auto v = bj::parse(json).as_object();
-    return domain::PaymentReceipt{v.at("orderId").to_number<std::int64_t>(),
-                                  v.at("paidAmount").to_number<std::int64_t>(),
-                                  v.at("remainingBalance").to_number<std::int64_t>(),
-                                  std::string(v.at("dataTransmission").as_string()),
-                                  v.at("paidAtUs").to_number<std::int64_t>()};
+    return domain::PaymentReceipt{
+        v.at("orderId").to_number<std::int64_t>(), v.at("paidAmount").to_number<std::int64_t>(),
+        v.at("remainingBalance").to_number<std::int64_t>(), std::string(v.at("dataTransmission").as_string()),
+        v.at("paidAtUs").to_number<std::int64_t>()};
 }
 
 }  // namespace
 
-boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t order_id, std::int64_t user_id,
+boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t order_id,
+                                                                    std::int64_t user_id,
                                                                     const std::string& key) {
     auto conn = co_await pool_->acquire();
     const auto r = co_await conn->query(
-        "SELECT outcome, response, amount, balance, detail FROM payment_reserve($1, $2, $3)", order_id, user_id,
-        key);
+        "SELECT outcome, response, amount, balance, detail FROM payment_reserve($1, $2, $3)", order_id,
+        user_id, key);
     ReserveOutcome out;
     out.kind = kind_of(r.text(0, 0));
     if (out.kind == Kind::Replayed) {
@@ -68,8 +68,8 @@ boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t
 boost::asio::awaitable<std::optional<domain::PaymentReceipt>> PgPaymentRepository::complete(
     std::int64_t order_id, std::int64_t user_id, const std::string& key, const std::string& transmission) {
     auto conn = co_await pool_->acquire();
-    const auto r = co_await conn->query("SELECT outcome, response FROM payment_complete($1, $2, $3, $4)", order_id,
-                                        user_id, key, transmission);
+    const auto r = co_await conn->query("SELECT outcome, response FROM payment_complete($1, $2, $3, $4)",
+                                        order_id, user_id, key, transmission);
     if (r.text(0, 0) != "COMPLETED") co_return std::nullopt;
     co_return receipt_from(r.text(0, 1));
 }

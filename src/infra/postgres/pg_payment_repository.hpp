@@ -12,10 +12,9 @@ public:
     explicit PgPaymentRepository(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
     boost::asio::awaitable<app::ReserveOutcome> reserve(std::int64_t order_id, std::int64_t user_id,
                                                         const std::string& key) override;
-    boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(std::int64_t order_id,
-                                                                           std::int64_t user_id,
-                                                                           const std::string& key,
-                                                                           const std::string& transmission) override;
+    boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(
+        std::int64_t order_id, std::int64_t user_id, const std::string& key,
+        const std::string& transmission) override;
     boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,
                                             const std::string& message) override;
     boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(std::chrono::milliseconds older_than,

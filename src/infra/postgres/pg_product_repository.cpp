@@ -14,7 +14,8 @@ std::optional<std::string> opt_string(const Result& r, int row, int col) {
 boost::asio::awaitable<std::vector<domain::Product>> PgProductRepository::all() {
     auto conn = co_await pool_->acquire();
     const auto r = co_await conn->query(
-        "SELECT id, name, description, price, stock, category, epoch_us(created_at) FROM products ORDER BY id");
+        "SELECT id, name, description, price, stock, category, epoch_us(created_at) FROM products ORDER BY "
+        "id");
     std::vector<domain::Product> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {

@@ -11,8 +11,8 @@ class PgProductRepository final : public app::ProductRepository {
 public:
     explicit PgProductRepository(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
     boost::asio::awaitable<std::vector<domain::Product>> all() override;
-    boost::asio::awaitable<std::vector<domain::TopProduct>> top_selling(int days, int limit,
-                                                                        const std::string& time_zone) override;
+    boost::asio::awaitable<std::vector<domain::TopProduct>> top_selling(
+        int days, int limit, const std::string& time_zone) override;
 
 private:
     std::shared_ptr<PgPool> pool_;
