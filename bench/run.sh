@@ -2,18 +2,18 @@
 # bench/run.sh — throughput, latency and memory benchmark of the Release build, with references
 # measured on the same machine in the same run:
 #   - a static nginx on loopback (the HTTP ceiling of this machine for a tiny JSON response),
-#   - pgbench -S / -N against the same PostgreSQL server the application uses (the database
-#     ceiling), plus pgbench -S -M prepared on a scale-1 database that fits in shared_buffers
-#     (shown, no target).
+#   - pgbench -S / -N / default TPC-B-like against the same PostgreSQL server the application uses
+#     (the database ceiling), plus pgbench -S -M prepared on a scale-1 database that fits in
+#     shared_buffers (shown, no target).
 #
 # It installs missing packages (scripts/setup.sh), builds the `release` preset, starts a throw-away
 # PostgreSQL and Redis on free loopback ports in a temp dir, starts the application (profile `test`,
-# which seeds the load-test users 1000..10999) and nginx on free ports, measures idle RSS and RSS
-# with 1,000 open keep-alive connections (again after the load), runs every scenario (one warm-up,
-# then N measured runs, medians reported), prints a table and writes it to
+# which seeds the load-test users 1000..10999 and 300000..309999) and nginx on free ports, measures
+# idle RSS and RSS with 1,000 open keep-alive connections (again after the load), runs every
+# scenario (one warm-up, then N measured runs, medians reported), prints a table and writes it to
 # bench/results/latest.md. For every run it also reports the CPU time each process spent per
-# request (application, PostgreSQL, nginx, load generator). Everything it started is stopped and
-# the temp dir removed on exit.
+# request (application, PostgreSQL, nginx, load generator; per paid order for order + pay).
+# Everything it started is stopped and the temp dir removed on exit.
 #
 # Usage: bench/run.sh [--quick] [--runs N] [--duration S] [--wait-idle S] [--only NAME[,...]]
 #                     [--output FILE] [--perf DIR]
@@ -24,7 +24,8 @@
 #                  the machine quiet (< 15% busy); each run also measures the CPU share other
 #                  processes took meanwhile ("foreign CPU"): a run above 10% is repeated (up to
 #                  twice), after which it is kept and the report flags it as disturbed
-#   --only LIST    run only these scenarios (names as listed by --list)
+#   --only LIST    run only these scenarios (names as listed by --list); order_pay brings its
+#                  reference pgbench_tpcb along
 #   --output FILE  write the markdown report to FILE (default bench/results/latest.md)
 #   --list         list the scenarios and exit
 #   --perf DIR     after the measured runs of each application scenario, one extra (uncounted) run
@@ -70,6 +71,9 @@ WRK_CONNECTIONS=100
 PGBENCH_CLIENTS=10 # ≈ the application's pool (datasource.pool.maximum-pool-size: 10)
 PGBENCH_JOBS=2
 PGBENCH_SCALE=10
+ORDER_PAY_CONNECTIONS=64    # order_pay: the issue's targets are stated at 64 connections
+ORDER_PAY_FIRST_USER=300000 # order_pay: users (seeded by profile test) taken round-robin
+ORDER_PAY_LAST_USER=309999
 HOLD_CONNECTIONS=1000
 RESULTS_MD=$ROOT/bench/results/latest.md # --output
 WAIT_IDLE=120       # --wait-idle: seconds to wait for a quiet machine before each run
@@ -142,6 +146,8 @@ register_scenario pgbench_select_hot "pgbench -S -M prepared, scale 1 (reference
 register_scenario get_balance "GET /api/users/{id}/balance" RPS app
 register_scenario pgbench_simple_update "pgbench -N (reference)" TPS ref
 register_scenario post_charge "POST /api/users/{id}/balance/charge" RPS app
+register_scenario pgbench_tpcb "pgbench TPC-B-like (reference)" TPS ref
+register_scenario order_pay "POST /api/orders + POST /api/orders/{id}/payment (wrk -c$ORDER_PAY_CONNECTIONS)" "paid orders/s" app
 
 # Targets (issue "Service foundation").
 add_ratio_target get_balance pgbench_select 0.5
@@ -149,6 +155,10 @@ add_ratio_target get_balance nginx_static 0.15
 add_info_ratio get_balance pgbench_select_hot
 add_p99_target get_balance 10
 add_ratio_target post_charge pgbench_simple_update 0.5
+# Targets (issue "Commerce core"): paid orders/s ≥ 0.5 × pgbench TPC-B-like TPS, p99 ≤ 50 ms at 64
+# connections.
+add_ratio_target order_pay pgbench_tpcb 0.5
+add_p99_target order_pay 50
 add_rss_target idle 30
 add_rss_target conns 100
 add_rss_target conns_after 100
@@ -162,9 +172,13 @@ if [[ -n "$ONLY" ]]; then
     for s in "${only_list[@]}"; do
         [[ -n "${SC_LABEL[$s]:-}" ]] || die "unknown scenario '$s' (see --list)"
     done
+    # order + pay is judged against pgbench TPC-B-like of the same run: selecting it selects both
+    for s in "${only_list[@]}"; do
+        [[ "$s" == order_pay ]] && only_list+=(pgbench_tpcb)
+    done
     selected=()
     for s in "${SCENARIOS[@]}"; do
-        for o in "${only_list[@]}"; do [[ "$s" == "$o" ]] && selected+=("$s"); done
+        for o in "${only_list[@]}"; do [[ "$s" == "$o" ]] && { selected+=("$s"); break; }; done
     done
     SCENARIOS=("${selected[@]}")
 fi
@@ -538,6 +552,68 @@ scenario_post_charge() {
     wrk_measure "http://127.0.0.1:$APP_PORT" -s "$ROOT/bench/lua/charge.lua" -- "b$$r$CHARGE_SEQ"
 }
 
+# pgbench's default script (TPC-B-like: 3 updates, 1 select, 1 insert, one commit) on the scale-10
+# database, as many clients as the application has pool connections: the database ceiling for a
+# multi-row write transaction, the reference of order + pay.
+prepare_pgbench_tpcb() { pgbench_init pgbench "$PGBENCH_SCALE"; }
+scenario_pgbench_tpcb() { pgbench_measure pgbench; }
+
+# order_pay: every connection creates an order for one unit of a product of a 100-product catalogue
+# and pays it (bench/lua/order_pay.lua); users round-robin over ORDER_PAY_FIRST_USER..LAST_USER,
+# products round-robin over the catalogue (a shop sells more than one product: with a single one,
+# every payment would queue on that product's row lock). Setup: the products with ample stock
+# (10^9 each, price 1,000) and balances far above what the runs spend (10^12 each).
+ORDER_PAY_PRODUCTS=100
+ORDER_PAY_PRODUCT=""  # the first product id; the catalogue is ORDER_PAY_PRODUCT .. +ORDER_PAY_PRODUCTS-1
+ORDER_PAY_STOCK0=""
+ORDER_PAY_COMPLETED0=""
+prepare_order_pay() {
+    local users
+    ORDER_PAY_PRODUCT=$(app_psql "WITH p AS (
+        INSERT INTO products (product_code, name, description, price, category, stock)
+        SELECT 'BENCH-OP-' || i, '벤치마크 상품 ' || i, 'bench/run.sh order_pay', 1000, '벤치마크', 1000000000
+          FROM generate_series(1, $ORDER_PAY_PRODUCTS) i
+        ON CONFLICT (product_code) DO UPDATE SET price = EXCLUDED.price, stock = EXCLUDED.stock, updated_at = now()
+        RETURNING id) SELECT CASE WHEN max(id) - min(id) = count(*) - 1 THEN min(id) END FROM p")
+    [[ "$ORDER_PAY_PRODUCT" =~ ^[0-9]+$ ]] || die "order_pay: could not create $ORDER_PAY_PRODUCTS consecutive products ('$ORDER_PAY_PRODUCT')"
+    users=$(app_psql "WITH u AS (UPDATE users SET balance = 1000000000000, updated_at = now()
+        WHERE id BETWEEN $ORDER_PAY_FIRST_USER AND $ORDER_PAY_LAST_USER RETURNING 1) SELECT count(*) FROM u")
+    ((users == ORDER_PAY_LAST_USER - ORDER_PAY_FIRST_USER + 1)) ||
+        die "order_pay: only $users of the users $ORDER_PAY_FIRST_USER..$ORDER_PAY_LAST_USER exist (are the load-test users seeded?)"
+    ORDER_PAY_STOCK0=$(app_psql "SELECT sum(stock) FROM products WHERE id BETWEEN $ORDER_PAY_PRODUCT AND $((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1))")
+    ORDER_PAY_COMPLETED0=$(order_pay_db_counts | awk '{ print $1 }')
+    # the application's product cache may not know the product yet: wait until it serves it
+    local i
+    for ((i = 0; i < 50; i++)); do
+        curl -fsS --max-time 2 "http://127.0.0.1:$APP_PORT/api/products/$ORDER_PAY_PRODUCT" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    info "order_pay: $ORDER_PAY_PRODUCTS products from id $ORDER_PAY_PRODUCT (stock $ORDER_PAY_STOCK0 in all, price 1,000), balances of users $ORDER_PAY_FIRST_USER..$ORDER_PAY_LAST_USER set to 10^12"
+}
+# order_pay_db_counts: "<COMPLETED orders> <PENDING orders with a payment in flight> <outbox events>"
+# for the benchmark product.
+order_pay_db_counts() {
+    app_psql "WITH o AS (SELECT DISTINCT o.id, o.status, o.payment_key FROM orders o
+                 JOIN order_items i ON i.order_id = o.id WHERE i.product_id BETWEEN $ORDER_PAY_PRODUCT AND $((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1)))
+              SELECT (SELECT count(*) FROM o WHERE status = 'COMPLETED') || ' ' ||
+                     (SELECT count(*) FROM o WHERE status = 'PENDING' AND payment_key IS NOT NULL) || ' ' ||
+                     (SELECT count(*) FROM outbox_events e WHERE e.event_type = 'OrderCompleted'
+                         AND e.aggregate_id IN (SELECT id FROM o))"
+}
+scenario_order_pay() {
+    local line stats paid_per_s
+    # a prefix unique to this run keeps every idempotency key unique across runs
+    line=$(WRK_CONNECTIONS=$ORDER_PAY_CONNECTIONS wrk_measure "http://127.0.0.1:$APP_PORT" \
+        -s "$ROOT/bench/lua/order_pay.lua" -- "op$(date +%s%N)" "$ORDER_PAY_PRODUCT" \
+        "$ORDER_PAY_FIRST_USER" "$ORDER_PAY_LAST_USER" "$WRK_THREADS" "$ORDER_PAY_PRODUCTS")
+    stats=$(grep '^bench-orderpay ' "$WORK/wrk.log" | tail -n 1)
+    paid_per_s=$(sed -n 's/.* paid_per_s=\([0-9.]*\).*/\1/p' <<<"$stats")
+    [[ -n "$paid_per_s" ]] || die "order_pay: no bench-orderpay line in the wrk output"
+    # wrk's throughput counts both requests; the result is paid orders (payments answered 200) per second
+    printf '    order_pay: %s requests/s in all; %s\n' "$(fmt_num "${line%% *}")" "${stats#bench-orderpay }" >&2
+    echo "$paid_per_s ${line#* }"
+}
+
 # ---------------------------------------------------------------------------------------------
 # setup
 
@@ -734,11 +810,42 @@ done
 charge_check=""
 if scenario_selected post_charge; then
     charge_rows_after=$(app_psql "SELECT count(*) FROM idempotency_records WHERE operation = 'CHARGE'")
-    charge_ok_total=$(awk '/^bench-status ok=/ { split($2, a, "="); s += a[2] } END { print s + 0 }' "$WORK/wrk.log")
+    charge_ok_total=$(awk '/^==== wrk / { charge = /charge\.lua/ }
+        charge && /^bench-status ok=/ { split($2, a, "="); s += a[2] } END { print s + 0 }' "$WORK/wrk.log")
     charge_check="charges: $charge_ok_total answered 2xx (warm-up included), $((charge_rows_after - charge_rows_before)) idempotency records written"
     info "$charge_check"
     if ((charge_rows_after - charge_rows_before < charge_ok_total)); then
         warn "fewer idempotency records than successful charges: some charges were replays"
+        ANY_ERRORS=1
+    fi
+fi
+# Order + pay sanity check: every payment answered 200 is one COMPLETED order with one outbox event,
+# and the products' stock went down by exactly one per paid order (plus payments still between
+# their reservation and completion). Requests in flight when wrk stopped may complete afterwards:
+# the database may hold up to (connections × runs) more paid orders than 200s were counted.
+order_pay_check=""
+if scenario_selected order_pay; then
+    sleep 1 # let payments still in flight finish
+    read -r op_completed op_inflight op_outbox <<<"$(order_pay_db_counts)"
+    op_completed=$((op_completed - ORDER_PAY_COMPLETED0))
+    op_stock=$(app_psql "SELECT sum(stock) FROM products WHERE id BETWEEN $ORDER_PAY_PRODUCT AND $((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1))")
+    read -r op_created op_paid < <(awk '/^bench-orderpay / {
+        for (i = 2; i <= NF; i++) { split($i, a, "="); v[a[1]] += a[2] } }
+        END { print v["created"] + 0, v["paid"] + 0 }' "$WORK/wrk.log")
+    order_pay_check="orders + payments: $op_created orders answered 201 and $op_paid payments 200 (warm-up included);"
+    order_pay_check+=" database: $op_completed orders COMPLETED, $op_inflight payments in flight, $op_outbox OrderCompleted events,"
+    order_pay_check+=" stock down by $((ORDER_PAY_STOCK0 - op_stock))"
+    info "$order_pay_check"
+    if ((op_completed < op_paid)); then
+        warn "fewer COMPLETED orders ($op_completed) than payments answered 200 ($op_paid)"
+        ANY_ERRORS=1
+    fi
+    if ((ORDER_PAY_STOCK0 - op_stock != op_completed + op_inflight)); then
+        warn "stock went down by $((ORDER_PAY_STOCK0 - op_stock)), but $op_completed orders were paid and $op_inflight are being paid"
+        ANY_ERRORS=1
+    fi
+    if ((op_outbox != op_completed + ORDER_PAY_COMPLETED0)); then
+        warn "$op_outbox OrderCompleted outbox events for $((op_completed + ORDER_PAY_COMPLETED0)) paid orders"
         ANY_ERRORS=1
     fi
 fi
@@ -847,7 +954,7 @@ git -C "$ROOT" diff --quiet HEAD -- src CMakeLists.txt 2>/dev/null || git_rev+="
 run_date=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 echo
-step "results (medians of $RUNS run(s) of ${DURATION}s; wrk -t$WRK_THREADS -c$WRK_CONNECTIONS; pgbench -c$PGBENCH_CLIENTS -j$PGBENCH_JOBS -s$PGBENCH_SCALE)"
+step "results (medians of $RUNS run(s) of ${DURATION}s; wrk -t$WRK_THREADS -c$WRK_CONNECTIONS (order + pay: -c$ORDER_PAY_CONNECTIONS); pgbench -c$PGBENCH_CLIENTS -j$PGBENCH_JOBS -s$PGBENCH_SCALE)"
 print_table_text
 echo
 info "per-run values:"
@@ -856,6 +963,7 @@ for sc in "${SCENARIOS[@]}"; do
 done
 info "application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
 [[ -n "$charge_check" ]] && info "$charge_check"
+[[ -n "$order_pay_check" ]] && info "$order_pay_check"
 echo
 info "CPU cost per request or transaction, µs (medians; CPU time of each process during a run / requests served):"
 cost_rows
@@ -872,7 +980,7 @@ mkdir -p "$(dirname "$RESULTS_MD")"
     echo "- everything on one machine over loopback: application (profile test, logging.level=warn${BENCH_APP_SET:+, $BENCH_APP_SET})," \
         "PostgreSQL 15, Redis, nginx ($(nginx -v 2>&1 | sed 's/.*\///')," \
         "worker_processes auto), wrk and pgbench"
-    echo "- wrk: $WRK_THREADS threads, $WRK_CONNECTIONS connections, ${DURATION}s per run, --latency;" \
+    echo "- wrk: $WRK_THREADS threads, $WRK_CONNECTIONS connections (order + pay: $ORDER_PAY_CONNECTIONS), ${DURATION}s per run, --latency;" \
         "pgbench: -c $PGBENCH_CLIENTS -j $PGBENCH_JOBS -T $DURATION, scale $PGBENCH_SCALE, same PostgreSQL server"
     echo "- each scenario: one warm-up of up to 3 s (not counted), then $RUNS measured run(s); the table shows medians"
     echo
@@ -889,6 +997,7 @@ mkdir -p "$(dirname "$RESULTS_MD")"
     done
     echo "- application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
     [[ -n "$charge_check" ]] && echo "- $charge_check"
+    [[ -n "$order_pay_check" ]] && echo "- $order_pay_check"
     echo
     echo "CPU cost per request or transaction in µs (medians; CPU time each process used during a run divided by the requests served; wrk/pgbench = the load generator):"
     echo

@@ -88,11 +88,20 @@ void run_seed(asio::io_context& ioc, infra::pg::PgPool& pool, const ops::AppConf
             "seeding is refused in profile 'prod': demo and load-test users are for local/test only");
     }
     const auto started = std::chrono::steady_clock::now();
-    auto report = run_sync(ioc, infra::pg::seed(pool, demo, load_test));
+    auto report = run_sync(ioc, infra::pg::seed(pool, demo, load_test, cfg.business.time_zone));
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     spdlog::info("seed: {} demo users and {} load-test users inserted ({} ms; existing rows kept)",
                  report.demo_users, report.load_test_users, ms.count());
+    if (report.demo_commerce_skipped) {
+        spdlog::info("seed: demo catalogue skipped (products already exist)");
+    } else if (demo) {
+        spdlog::info(
+            "seed: demo catalogue inserted: {} products, {} coupons, {} user coupons, {} carts ({} items), "
+            "{} orders ({} items)",
+            report.demo_products, report.demo_coupons, report.demo_user_coupons, report.demo_carts,
+            report.demo_cart_items, report.demo_orders, report.demo_order_items);
+    }
 }
 
 int serve(const ops::AppConfig& cfg) {

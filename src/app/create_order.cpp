@@ -36,11 +36,8 @@ boost::asio::awaitable<domain::Order> CreateOrder::create(CreateOrderRequest& re
     const auto coupon = "couponId: " + std::to_string(request.coupon_id.value_or(0));
     switch (out.kind) {
         case Kind::Created:
-        case Kind::Replayed: {
-            auto order = co_await orders_.find(out.order_id);
-            if (!order) throw DomainError(ErrorCode::Internal, "created order vanished");
-            co_return std::move(*order);
-        }
+        case Kind::Replayed:
+            co_return std::move(*out.order);
         case Kind::KeyReused:
             throw DomainError(ErrorCode::InvalidInput,
                               "idempotencyKey '" + request.idempotency_key +

@@ -23,11 +23,11 @@ struct CreateOrderOutcome {
         CouponExpired,
     };
     Kind kind = Kind::Created;
-    std::int64_t order_id = 0;    // Created, Replayed
-    std::int64_t product_id = 0;  // ProductNotFound, InsufficientStock
-    std::string detail;           // InsufficientStock: product name; CouponNotUsable: its status
-    std::int64_t requested = 0;   // InsufficientStock
-    std::int32_t stock = 0;       // InsufficientStock
+    std::optional<domain::Order> order;  // Created, Replayed: the order as it is now
+    std::int64_t product_id = 0;         // ProductNotFound, InsufficientStock
+    std::string detail;                  // InsufficientStock: product name; CouponNotUsable: its status
+    std::int64_t requested = 0;          // InsufficientStock
+    std::int32_t stock = 0;              // InsufficientStock
 };
 
 class OrderRepository {

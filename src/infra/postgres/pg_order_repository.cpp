@@ -51,26 +51,36 @@ domain::OrderStatus status_from_db(std::string_view text) {
     throw std::runtime_error("unknown order status in the database: " + std::string(text));
 }
 
-// Rows of kOrderColumns, grouped by order (rows of one order are adjacent).
-std::vector<domain::Order> orders_from(const Result& r) {
+// Where the order id and the 12 columns from user id to line subtotal (in kOrderColumns' order)
+// are in a result: kOrderColumns itself, or create_order()'s rows.
+struct OrderLayout {
+    int id;
+    int rest;
+};
+constexpr OrderLayout kOrderColumnsLayout{0, 1};
+constexpr OrderLayout kCreateOrderLayout{1, 6};
+
+// Order rows grouped by order (rows of one order are adjacent).
+std::vector<domain::Order> orders_from(const Result& r, OrderLayout at = kOrderColumnsLayout) {
     std::vector<domain::Order> out;
+    const int c = at.rest;
     for (int i = 0; i < r.rows(); ++i) {
-        const auto id = r.int64(i, 0);
+        const auto id = r.int64(i, at.id);
         if (out.empty() || out.back().id != id) {
             domain::Order o;
             o.id = id;
-            o.user_id = r.int64(i, 1);
-            o.order_number = r.string(i, 2);
-            o.subtotal_amount = r.int64(i, 3);
-            o.discount_amount = r.int64(i, 4);
-            o.total_amount = r.int64(i, 5);
-            o.status = status_from_db(r.text(i, 6));
-            o.created_at_us = r.int64(i, 7);
+            o.user_id = r.int64(i, c);
+            o.order_number = r.string(i, c + 1);
+            o.subtotal_amount = r.int64(i, c + 2);
+            o.discount_amount = r.int64(i, c + 3);
+            o.total_amount = r.int64(i, c + 4);
+            o.status = status_from_db(r.text(i, c + 5));
+            o.created_at_us = r.int64(i, c + 6);
             out.push_back(std::move(o));
         }
-        out.back().items.push_back(domain::OrderItem{r.int64(i, 8), r.string(i, 9),
-                                                     static_cast<std::int32_t>(r.int64(i, 10)),
-                                                     r.int64(i, 11), r.int64(i, 12)});
+        out.back().items.push_back(domain::OrderItem{r.int64(i, c + 7), r.string(i, c + 8),
+                                                     static_cast<std::int32_t>(r.int64(i, c + 9)),
+                                                     r.int64(i, c + 10), r.int64(i, c + 11)});
     }
     return out;
 }
@@ -83,13 +93,17 @@ boost::asio::awaitable<CreateOrderOutcome> PgOrderRepository::create(
     auto conn = co_await pool_->acquire();
     const auto products = int_array(lines, [](const auto& l) { return l.product_id; });
     const auto quantities = int_array(lines, [](const auto& l) { return l.quantity; });
-    const auto r = co_await conn->query(
-        "SELECT outcome, order_id, product_id, name, requested, stock "
-        "  FROM create_order($1, $2, $3, $4::BIGINT[], $5::INT[], $6::BIGINT)",
-        user_id, key, fingerprint, products, quantities, coupon_id);
+    const auto r =
+        co_await conn->query("SELECT * FROM create_order($1, $2, $3, $4::BIGINT[], $5::INT[], $6::BIGINT)",
+                             user_id, key, fingerprint, products, quantities, coupon_id);
     CreateOrderOutcome out;
     out.kind = kind_of(r.text(0, 0));
-    out.order_id = r.opt_int64(0, 1).value_or(0);
+    if (out.kind == Kind::Created || out.kind == Kind::Replayed) {
+        auto orders = orders_from(r, kCreateOrderLayout);
+        if (orders.size() != 1) throw std::runtime_error("create_order returned no order");
+        out.order = std::move(orders.front());
+        co_return out;
+    }
     out.product_id = r.opt_int64(0, 2).value_or(0);
     if (!r.is_null(0, 3)) out.detail = r.string(0, 3);
     out.requested = r.opt_int64(0, 4).value_or(0);
