@@ -311,6 +311,51 @@ TEST_F(MigratorTest, SeedInsertsDemoAndLoadTestUsersOnceAndFast) {
               310'000);
 }
 
+TEST_F(MigratorTest, SeedInsertsTheDemoCatalogueOnceWithThreeDaysOfRealSales) {
+    auto pool = make_pool("mig-seed-catalogue");
+    migrate_with(*pool, migrations_);
+    Admin db(url_);
+
+    const auto first = seed_with(*pool, true, false);
+    EXPECT_FALSE(first.demo_commerce_skipped);
+    EXPECT_EQ(first.demo_products, 21);
+    EXPECT_EQ(first.demo_coupons, 5);
+    EXPECT_EQ(first.demo_user_coupons, 2);
+    EXPECT_EQ(first.demo_carts, 2);
+    EXPECT_EQ(first.demo_cart_items, 3);
+    EXPECT_EQ(first.demo_orders, 33);  // 18 sample orders + 15 paid orders of the last 3 days
+    EXPECT_EQ(db.exec("SELECT name || ':' || price || ':' || stock FROM products WHERE id = 21"),
+              "워크스테이션:15000000:100");
+    EXPECT_EQ(
+        db.exec("SELECT issued_quantity || '/' || total_quantity FROM coupons WHERE coupon_code = 'SOLDOUT'"),
+        "1/1");
+    EXPECT_EQ(db.exec("SELECT status FROM user_coupons WHERE user_id = 3"), "USED");
+    // The same aggregation GET /api/products/top runs: units of paid orders of today and the 2 days before.
+    EXPECT_EQ(
+        db.exec(
+            "SELECT string_agg(name || '=' || units, ',' ORDER BY units DESC) FROM ("
+            "  SELECT p.name, sum(i.quantity) AS units FROM orders o JOIN order_items i ON i.order_id = o.id"
+            "  JOIN products p ON p.id = i.product_id WHERE o.status = 'COMPLETED' AND o.paid_at >="
+            "  (date_trunc('day', now() AT TIME ZONE 'Asia/Seoul') - interval '2 days') AT TIME ZONE "
+            "'Asia/Seoul'"
+            "  GROUP BY p.name ORDER BY units DESC LIMIT 5) t"),
+        "마우스=90,키보드=70,노트북=60,헤드셋=53,모니터=37");
+    // Every constraint holds for the seeded rows (they were inserted through the same schema).
+    EXPECT_EQ(db.number("SELECT count(*) FROM orders WHERE (status = 'COMPLETED') <> (paid_at IS NOT NULL)"),
+              0);
+
+    const auto second = seed_with(*pool, true, false);
+    EXPECT_TRUE(second.demo_commerce_skipped);
+    EXPECT_EQ(second.demo_products + second.demo_orders + second.demo_coupons, 0);
+    EXPECT_EQ(db.number("SELECT count(*) FROM products"), 21);
+    EXPECT_EQ(db.number("SELECT count(*) FROM orders"), 33);
+    // Sequences were moved past the explicit ids.
+    EXPECT_EQ(
+        db.number("INSERT INTO products (product_code, name, price, stock) VALUES ('AFTER', 'after', 1, 1) "
+                  "RETURNING id"),
+        22);
+}
+
 TEST_F(MigratorTest, SeedLoadTestUsersAloneThenDemoUsers) {
     auto pool = make_pool("mig-seed-load");
     migrate_with(*pool, migrations_);
