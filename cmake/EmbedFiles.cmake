@@ -1,11 +1,15 @@
 # ec_embed_files(<out_var> <symbol> <glob>): generates a C++ source defining
 #   const std::vector<ec::EmbeddedFile>& <symbol>();   // {name (file name), contents}, sorted by name
 # so the binary carries its SQL migrations without depending on the source tree at run time.
+# The CONFIGURE_DEPENDS glob re-runs CMake when a file is added or removed, and CMAKE_CONFIGURE_DEPENDS
+# on each file when one is edited (otherwise an edited migration would stay embedded in its old form
+# until the next explicit configure).
 function(ec_embed_files out_var symbol glob)
   file(GLOB files CONFIGURE_DEPENDS ${glob})
   list(SORT files)
   set(body "")
   foreach(f IN LISTS files)
+    set_property(DIRECTORY "${CMAKE_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${f}")
     get_filename_component(name ${f} NAME)
     file(READ ${f} hex HEX)
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")

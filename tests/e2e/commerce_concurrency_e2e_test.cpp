@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "e2e/commerce_support.hpp"
 #include "e2e/e2e_support.hpp"
 
 namespace ec::e2e {
@@ -41,15 +42,6 @@ constexpr std::int64_t kCompleteFirst = 3800;    // 3800-3999: 200 buyers via /a
 // ------------------------------------------------------------------------------------------------
 // Database set-up and inspection
 
-// "<prefix>" + 12 random digits: fits product_code/coupon_code VARCHAR(20), unique across runs.
-std::string random_code(char prefix) {
-    static std::mt19937_64 rng{std::random_device{}()};
-    std::uniform_int_distribution<unsigned long long> digits(0, 999'999'999'999ULL);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%012llu", digits(rng));
-    return std::string(1, prefix) + buf;
-}
-
 // "{1,2,3}": a bigint[] parameter.
 std::string id_array(const std::vector<std::int64_t>& ids) {
     std::string s = "{";
@@ -63,7 +55,7 @@ std::string id_array(const std::vector<std::int64_t>& ids) {
 class CommercePg : public Pg {
 public:
     std::int64_t insert_product(std::int64_t price, int stock) {
-        const std::string code = random_code('K');
+        const std::string code = unique_code("K");
         return int64(
             "INSERT INTO products (product_code, name, description, price, category, stock) "
             "VALUES ($1, $2, 'concurrency e2e', $3, 'conc-e2e', $4) RETURNING id",
@@ -71,7 +63,7 @@ public:
     }
     // Valid from a day ago to a week ahead.
     std::int64_t insert_coupon(int rate, int total) {
-        const std::string code = random_code('Q');
+        const std::string code = unique_code("Q");
         return int64(
             "INSERT INTO coupons (coupon_code, name, discount_rate, total_quantity, start_date, end_date) "
             "VALUES ($1, $2, $3, $4, now() - interval '1 day', now() + interval '7 days') RETURNING id",
@@ -118,35 +110,6 @@ public:
 // ------------------------------------------------------------------------------------------------
 // Requests
 
-struct Line {
-    std::int64_t product;
-    int quantity;
-};
-
-std::string order_body(std::int64_t user, const std::vector<Line>& lines, std::optional<std::int64_t> coupon,
-                       const std::string& key) {
-    bj::array items;
-    for (const auto& l : lines)
-        items.push_back(bj::object{{"productId", l.product}, {"quantity", l.quantity}});
-    bj::object o{{"userId", user}, {"items", std::move(items)}, {"idempotencyKey", key}};
-    if (coupon) o["couponId"] = *coupon;
-    return bj::serialize(o);
-}
-std::string pay_body(std::int64_t user, const std::string& key) {
-    return bj::serialize(bj::object{{"userId", user}, {"idempotencyKey", key}});
-}
-std::string pay_path(std::int64_t order) {
-    return "/api/orders/" + std::to_string(order) + "/payment";
-}
-std::string issue_path(std::int64_t coupon) {
-    return "/api/coupons/" + std::to_string(coupon) + "/issue";
-}
-std::string user_body(std::int64_t user) {
-    return bj::serialize(bj::object{{"userId", user}});
-}
-std::string cart_body(std::int64_t user, std::int64_t product, int quantity) {
-    return bj::serialize(bj::object{{"userId", user}, {"productId", product}, {"quantity", quantity}});
-}
 constexpr const char* kOrdersPath = "/api/orders";
 constexpr const char* kCartItemsPath = "/api/cart/items";
 
@@ -227,7 +190,7 @@ protected:
     }
 
     // Creates an order (201 expected) and returns the response.
-    static HttpResponse create_order(HttpClient& c, std::int64_t user, const std::vector<Line>& lines,
+    static HttpResponse create_order(HttpClient& c, std::int64_t user, const Lines& lines,
                                      std::optional<std::int64_t> coupon = std::nullopt) {
         return c.post(kOrdersPath, order_body(user, lines, coupon, unique_key("cc-order")));
     }
@@ -257,7 +220,7 @@ TEST_F(CommerceConcurrencyE2E, HundredUnitsGoToExactlyHundredOfTwoHundredBuyers)
 
     // Creation only checks stock: all 200 orders are created.
     const auto created = parallel(port(), n, [&](int i, HttpClient& c) {
-        return create_order(c, kBuyersFirst + i, {Line{product, 1}});
+        return create_order(c, kBuyersFirst + i, {{product, 1}});
     });
     std::vector<std::int64_t> orders;
     for (int i = 0; i < n; ++i) {
@@ -272,8 +235,8 @@ TEST_F(CommerceConcurrencyE2E, HundredUnitsGoToExactlyHundredOfTwoHundredBuyers)
     const std::string prefix = unique_key("cc-race") + "-";
     const auto t0 = std::chrono::steady_clock::now();
     const auto paid = parallel(port(), n, [&](int i, HttpClient& c) {
-        return c.post(pay_path(orders[static_cast<size_t>(i)]),
-                      pay_body(kBuyersFirst + i, prefix + std::to_string(i)));
+        return c.post(payment_path(orders[static_cast<size_t>(i)]),
+                      payment_body(kBuyersFirst + i, prefix + std::to_string(i)));
     });
     const auto elapsed = std::chrono::steady_clock::now() - t0;
     RecordProperty("payments_ms",
@@ -337,14 +300,14 @@ TEST_F(CommerceConcurrencyE2E, OneOrderPaidWithFiftyKeysIsPaidOnce) {
     const std::int64_t product = pg.insert_product(price, stock);
     ASSERT_TRUE(product_visible(product, stock));
     HttpClient client(port());
-    const auto created = create_order(client, user, {Line{product, quantity}});
+    const auto created = create_order(client, user, {{product, quantity}});
     ASSERT_EQ(created.status, 201) << created.body;
     const std::int64_t order = field(created, "orderId");
     ASSERT_EQ(field(created, "totalAmount"), total);
 
     const std::string prefix = unique_key("cc-keys") + "-";
     const auto paid = parallel(port(), n, [&](int i, HttpClient& c) {
-        return c.post(pay_path(order), pay_body(user, prefix + std::to_string(i)));
+        return c.post(payment_path(order), payment_body(user, prefix + std::to_string(i)));
     });
 
     const auto t = tally(paid);
@@ -387,13 +350,13 @@ TEST_F(CommerceConcurrencyE2E, OneOrderPaidFiftyTimesWithOneKeyIsPaidOnceAndAllG
     const std::int64_t product = pg.insert_product(price, stock);
     ASSERT_TRUE(product_visible(product, stock));
     HttpClient client(port());
-    const auto created = create_order(client, user, {Line{product, quantity}});
+    const auto created = create_order(client, user, {{product, quantity}});
     ASSERT_EQ(created.status, 201) << created.body;
     const std::int64_t order = field(created, "orderId");
 
     const std::string key = unique_key("cc-onekey");
-    const auto paid =
-        parallel(port(), n, [&](int, HttpClient& c) { return c.post(pay_path(order), pay_body(user, key)); });
+    const auto paid = parallel(
+        port(), n, [&](int, HttpClient& c) { return c.post(payment_path(order), payment_body(user, key)); });
 
     const auto t = tally(paid);
     EXPECT_EQ(server_errors(paid), 0) << show(t);
@@ -415,7 +378,7 @@ TEST_F(CommerceConcurrencyE2E, OneOrderPaidFiftyTimesWithOneKeyIsPaidOnceAndAllG
     EXPECT_EQ(pg.idempotency_rows(user, key), 1);
 
     // A later replay answers the same body too.
-    const auto again = client.post(pay_path(order), pay_body(user, key));
+    const auto again = client.post(payment_path(order), payment_body(user, key));
     EXPECT_EQ(again.status, 200) << again.body;
     EXPECT_EQ(again.body, paid[0].body);
     EXPECT_EQ(pg.balance(user), initial - total);
@@ -435,7 +398,7 @@ TEST_F(CommerceConcurrencyE2E, OneCouponOnTwentyOrdersIsUsedByExactlyOnePayment)
     const std::int64_t coupon = pg.insert_coupon(10, 10);
     ASSERT_TRUE(product_visible(product, stock));
     HttpClient client(port());
-    const auto issued = client.post(issue_path(coupon), user_body(user));
+    const auto issued = client.post(issue_path(coupon), user_id_body(user));
     ASSERT_EQ(issued.status, 200) << issued.body;
 
     // Order i has quantity i+1, so every order has a different total.
@@ -443,7 +406,7 @@ TEST_F(CommerceConcurrencyE2E, OneCouponOnTwentyOrdersIsUsedByExactlyOnePayment)
     std::map<std::int64_t, std::int64_t> total_of;
     std::map<std::int64_t, int> quantity_of;
     for (int i = 0; i < n; ++i) {
-        const auto r = create_order(client, user, {Line{product, i + 1}}, coupon);
+        const auto r = create_order(client, user, {{product, i + 1}}, coupon);
         ASSERT_EQ(r.status, 201) << "order " << i << ": " << r.body;
         const std::int64_t subtotal = price * (i + 1);
         EXPECT_EQ(field(r, "subtotalAmount"), subtotal) << r.body;
@@ -457,7 +420,8 @@ TEST_F(CommerceConcurrencyE2E, OneCouponOnTwentyOrdersIsUsedByExactlyOnePayment)
 
     const std::string prefix = unique_key("cc-coupon") + "-";
     const auto paid = parallel(port(), n, [&](int i, HttpClient& c) {
-        return c.post(pay_path(orders[static_cast<size_t>(i)]), pay_body(user, prefix + std::to_string(i)));
+        return c.post(payment_path(orders[static_cast<size_t>(i)]),
+                      payment_body(user, prefix + std::to_string(i)));
     });
 
     const auto t = tally(paid);
@@ -501,7 +465,7 @@ TEST_F(CommerceConcurrencyE2E, ThreeHundredUsersIssueAHundredUnitCouponExactlyHu
     const std::int64_t coupon = pg.insert_coupon(15, total);
 
     const auto responses = parallel(port(), n, [&](int i, HttpClient& c) {
-        return c.post(issue_path(coupon), user_body(kIssueFirst + i));
+        return c.post(issue_path(coupon), user_id_body(kIssueFirst + i));
     });
 
     const auto t = tally(responses);
@@ -560,8 +524,8 @@ TEST_F(CommerceConcurrencyE2E, OneUserIssuingOneCouponTwentyTimesGetsItOnce) {
     CommercePg pg;
     const std::int64_t coupon = pg.insert_coupon(5, total);
 
-    const auto responses =
-        parallel(port(), n, [&](int, HttpClient& c) { return c.post(issue_path(coupon), user_body(user)); });
+    const auto responses = parallel(
+        port(), n, [&](int, HttpClient& c) { return c.post(issue_path(coupon), user_id_body(user)); });
 
     const auto t = tally(responses);
     EXPECT_EQ(server_errors(responses), 0) << show(t);
@@ -718,11 +682,11 @@ TEST_F(CommerceConcurrencyE2E, RandomMixOfChargesOrdersAndPaymentsKeepsTheBooksB
             std::vector<std::int64_t> pick = products;
             std::shuffle(pick.begin(), pick.end(), rng);
             pick.resize(2 + rng() % 3);  // 2-4 distinct products, in random order
-            std::vector<Line> lines;
+            Lines lines;
             std::int64_t total = 0;
             for (const auto id : pick) {
                 const int q = 1 + static_cast<int>(rng() % 3);
-                lines.push_back(Line{id, q});
+                lines.push_back({id, q});
                 total += price_of.at(id) * q;
             }
             last = c.post(kOrdersPath, order_body(user, lines, std::nullopt, base + "o" + std::to_string(k)));
@@ -733,7 +697,7 @@ TEST_F(CommerceConcurrencyE2E, RandomMixOfChargesOrdersAndPaymentsKeepsTheBooksB
             const std::int64_t order = field(last, "orderId");
             log.orders.push_back(order);
             if (field(last, "totalAmount") != total) note("create total " + std::to_string(total), last);
-            last = c.post(pay_path(order), pay_body(user, base + "p" + std::to_string(k)));
+            last = c.post(payment_path(order), payment_body(user, base + "p" + std::to_string(k)));
             if (last.status == 200) {
                 ++log.payments_ok;
                 log.paid += field(last, "paidAmount");
@@ -827,9 +791,9 @@ TEST_F(CommerceConcurrencyE2E, DeclinedPaymentWithCouponRestoresEverythingThenPa
     const std::int64_t coupon = pg.insert_coupon(10, 5);
     ASSERT_TRUE(product_visible(product, stock));
     HttpClient client(port());
-    const auto issued = client.post(issue_path(coupon), user_body(user));
+    const auto issued = client.post(issue_path(coupon), user_id_body(user));
     ASSERT_EQ(issued.status, 200) << issued.body;
-    const auto created = create_order(client, user, {Line{product, quantity}}, coupon);
+    const auto created = create_order(client, user, {{product, quantity}}, coupon);
     ASSERT_EQ(created.status, 201) << created.body;
     const std::int64_t order = field(created, "orderId");
     ASSERT_EQ(field(created, "totalAmount"), total) << created.body;
@@ -845,7 +809,7 @@ TEST_F(CommerceConcurrencyE2E, DeclinedPaymentWithCouponRestoresEverythingThenPa
     ASSERT_EQ(coupon_state(), "AVAILABLE/null/null");
 
     const std::string declined_key = unique_key("cc-pay-FAIL");
-    const auto declined = client.post(pay_path(order), pay_body(user, declined_key));
+    const auto declined = client.post(payment_path(order), payment_body(user, declined_key));
     expect_error(declined, 402, "PAY002");
     EXPECT_EQ(pg.balance(user), initial);
     EXPECT_EQ(pg.stock(product), stock);
@@ -858,7 +822,7 @@ TEST_F(CommerceConcurrencyE2E, DeclinedPaymentWithCouponRestoresEverythingThenPa
     EXPECT_TRUE(product_visible(product, stock)) << "the compensation shows in the catalogue";
 
     // Replaying the declined key answers the decline again and changes nothing.
-    const auto replayed = client.post(pay_path(order), pay_body(user, declined_key));
+    const auto replayed = client.post(payment_path(order), payment_body(user, declined_key));
     expect_error(replayed, 402, "PAY002");
     EXPECT_EQ(pg.balance(user), initial);
     EXPECT_EQ(pg.stock(product), stock);
@@ -866,7 +830,7 @@ TEST_F(CommerceConcurrencyE2E, DeclinedPaymentWithCouponRestoresEverythingThenPa
     EXPECT_EQ(pg.order_status(order), "PENDING");
 
     const std::string key = unique_key("cc-pay-retry");
-    const auto ok = client.post(pay_path(order), pay_body(user, key));
+    const auto ok = client.post(payment_path(order), payment_body(user, key));
     expect_receipt(ok, order, total, initial - total);
     EXPECT_EQ(pg.balance(user), initial - total);
     EXPECT_EQ(pg.stock(product), stock - quantity);
@@ -878,10 +842,10 @@ TEST_F(CommerceConcurrencyE2E, DeclinedPaymentWithCouponRestoresEverythingThenPa
     EXPECT_EQ(pg.outbox_rows({order}), 1);
 
     // Replays after the success: same body for the good key, still the decline for the other; no effect.
-    const auto ok_again = client.post(pay_path(order), pay_body(user, key));
+    const auto ok_again = client.post(payment_path(order), payment_body(user, key));
     EXPECT_EQ(ok_again.status, 200) << ok_again.body;
     EXPECT_EQ(ok_again.body, ok.body);
-    const auto declined_again = client.post(pay_path(order), pay_body(user, declined_key));
+    const auto declined_again = client.post(payment_path(order), payment_body(user, declined_key));
     expect_error(declined_again, 402, "PAY002");
     EXPECT_EQ(pg.balance(user), initial - total);
     EXPECT_EQ(pg.stock(product), stock - quantity);
@@ -903,13 +867,13 @@ TEST_F(CommerceConcurrencyE2E, OneDecliningKeyTwentyTimesAtOnceDeclinesAllAndCha
     const std::int64_t product = pg.insert_product(price, stock);
     ASSERT_TRUE(product_visible(product, stock));
     HttpClient client(port());
-    const auto created = create_order(client, user, {Line{product, quantity}});
+    const auto created = create_order(client, user, {{product, quantity}});
     ASSERT_EQ(created.status, 201) << created.body;
     const std::int64_t order = field(created, "orderId");
 
     const std::string key = unique_key("cc-twin-fail");
-    const auto responses =
-        parallel(port(), n, [&](int, HttpClient& c) { return c.post(pay_path(order), pay_body(user, key)); });
+    const auto responses = parallel(
+        port(), n, [&](int, HttpClient& c) { return c.post(payment_path(order), payment_body(user, key)); });
     const auto t = tally(responses);
     EXPECT_EQ(server_errors(responses), 0) << show(t);
     EXPECT_EQ(t.count("402 PAY002") ? t.at("402 PAY002") : 0, n) << show(t);
@@ -923,7 +887,7 @@ TEST_F(CommerceConcurrencyE2E, OneDecliningKeyTwentyTimesAtOnceDeclinesAllAndCha
               "true");
     EXPECT_EQ(pg.outbox_rows({order}), 0);
 
-    const auto ok = client.post(pay_path(order), pay_body(user, unique_key("cc-twin-retry")));
+    const auto ok = client.post(payment_path(order), payment_body(user, unique_key("cc-twin-retry")));
     expect_receipt(ok, order, total, initial - total);
     EXPECT_EQ(pg.balance(user), initial - total);
     EXPECT_EQ(pg.stock(product), stock - quantity);
@@ -943,7 +907,7 @@ TEST_F(CommerceConcurrencyE2E, OneOrderKeyTwentyTimesAtOnceCreatesOneOrder) {
     ASSERT_TRUE(product_visible(a, stock));
     ASSERT_TRUE(product_visible(b, stock));
     const std::string key = unique_key("cc-order-twin");
-    const std::string body = order_body(user, {Line{b, 2}, Line{a, 3}}, std::nullopt, key);
+    const std::string body = order_body(user, {{b, 2}, {a, 3}}, std::nullopt, key);
 
     const auto responses = parallel(port(), n, [&](int, HttpClient& c) { return c.post(kOrdersPath, body); });
     const auto t = tally(responses);
@@ -988,7 +952,7 @@ TEST_F(CommerceConcurrencyE2E, HundredUnitsViaCompleteGoToExactlyHundredOfTwoHun
 
     const std::string prefix = unique_key("cc-complete") + "-";
     const auto responses = parallel(port(), n, [&](int i, HttpClient& c) {
-        return c.post("/api/orders/complete", order_body(kCompleteFirst + i, {Line{product, 1}}, std::nullopt,
+        return c.post("/api/orders/complete", order_body(kCompleteFirst + i, {{product, 1}}, std::nullopt,
                                                          prefix + std::to_string(i)));
     });
     const auto t = tally(responses);

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "e2e/commerce_support.hpp"
 #include "e2e/e2e_support.hpp"
 
 namespace ec::e2e {
@@ -15,30 +16,17 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace bj = boost::json;
 
-std::string short_code(char prefix) {
-    static std::mt19937_64 rng{std::random_device{}()};
-    return prefix + std::to_string(100'000'000'000ULL + rng() % 800'000'000'000ULL);
-}
-
 std::int64_t insert_product(Pg& pg, std::int64_t price, std::int64_t stock) {
     return pg.int64(
         "INSERT INTO products (product_code, name, price, stock, category) VALUES ($1, 'recovery', $2, $3, "
         "'e2e') "
         "RETURNING id",
-        {short_code('R'), std::to_string(price), std::to_string(stock)});
+        {unique_code("R"), std::to_string(price), std::to_string(stock)});
 }
 
-std::string order_body(std::int64_t user, std::int64_t product, int quantity, const std::string& key,
-                       std::optional<std::int64_t> coupon = std::nullopt) {
-    bj::object body{{"userId", user},
-                    {"items", bj::array{bj::object{{"productId", product}, {"quantity", quantity}}}},
-                    {"idempotencyKey", key}};
-    if (coupon) body["couponId"] = *coupon;
-    return bj::serialize(body);
-}
-
-std::string pay_body(std::int64_t user, const std::string& key) {
-    return bj::serialize(bj::object{{"userId", user}, {"idempotencyKey", key}});
+std::string one_line_order(std::int64_t user, std::int64_t product, int quantity, const std::string& key,
+                           std::optional<std::int64_t> coupon = std::nullopt) {
+    return order_body(user, Lines{{product, quantity}}, coupon, key);
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
@@ -61,7 +49,7 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
         "INSERT INTO coupons (coupon_code, name, discount_rate, total_quantity, start_date, end_date) "
         "VALUES ($1, 'recovery 10%', 10, 10, now() - interval '1 day', now() + interval '1 day') RETURNING "
         "id",
-        {short_code('Q')});
+        {unique_code("Q")});
 
     HttpClient client(server.port());
     ASSERT_EQ(client
@@ -70,7 +58,7 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
                   .status,
               200);
     const auto created =
-        client.post("/api/orders", order_body(user, product, 3, unique_key("rec-order"), coupon));
+        client.post("/api/orders", one_line_order(user, product, 3, unique_key("rec-order"), coupon));
     ASSERT_EQ(created.status, 201) << created.body;
     const auto order = as_i64(created.json().at("orderId"));
     const auto total = as_i64(created.json().at("totalAmount"));
@@ -84,8 +72,7 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
     EXPECT_EQ(pg.balance(user), 1000000 - total);
     EXPECT_EQ(pg.int64("SELECT stock FROM products WHERE id = $1", {std::to_string(product)}), 47);
     // A payment of the same order with another key is refused while that one is in flight.
-    const auto blocked = client.post("/api/orders/" + std::to_string(order) + "/payment",
-                                     pay_body(user, unique_key("rec-other")));
+    const auto blocked = client.post(payment_path(order), payment_body(user, unique_key("rec-other")));
     expect_error(blocked, 409, "PAY003");
 
     // Recovery only touches reservations older than payment.stale-after: age this one.
@@ -115,10 +102,8 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
     EXPECT_NE(server.log().find("rolled back"), std::string::npos);
 
     // The abandoned key answers its outcome; a new key pays the order, once.
-    expect_error(client.post("/api/orders/" + std::to_string(order) + "/payment", pay_body(user, key)), 402,
-                 "PAY002");
-    const auto paid = client.post("/api/orders/" + std::to_string(order) + "/payment",
-                                  pay_body(user, unique_key("rec-again")));
+    expect_error(client.post(payment_path(order), payment_body(user, key)), 402, "PAY002");
+    const auto paid = client.post(payment_path(order), payment_body(user, unique_key("rec-again")));
     ASSERT_EQ(paid.status, 200) << paid.body;
     EXPECT_EQ(pg.balance(user), 1000000 - total);
     EXPECT_EQ(pg.int64("SELECT stock FROM products WHERE id = $1", {std::to_string(product)}), 47);
@@ -155,11 +140,11 @@ TEST(PaymentRecoveryE2E, KillNineDuringPaymentsLosesNothingAndAppliesNothingTwic
                 try {
                     HttpClient client(port, 5s);
                     const auto created = client.post(
-                        "/api/orders", order_body(user, product, 1 + i % 3, unique_key("k9-order")));
+                        "/api/orders", one_line_order(user, product, 1 + i % 3, unique_key("k9-order")));
                     if (created.status != 201) continue;
                     const auto order = as_i64(created.json().at("orderId"));
-                    const auto paid = client.post("/api/orders/" + std::to_string(order) + "/payment",
-                                                  pay_body(user, unique_key("k9-pay")));
+                    const auto paid =
+                        client.post(payment_path(order), payment_body(user, unique_key("k9-pay")));
                     if (paid.status == 200) {
                         ++paid_ok;
                         std::lock_guard lock(mutex);
