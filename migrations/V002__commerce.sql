@@ -333,81 +333,55 @@ BEGIN
         SELECT * INTO v_record FROM idempotency_records r
          WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
         IF v_record.request_fingerprint <> p_fingerprint THEN
-            RETURN QUERY SELECT 'KEY_REUSED', NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::INT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
+            outcome := 'KEY_REUSED';
+            RETURN NEXT;
         ELSE
             RETURN QUERY SELECT 'REPLAYED', o.* FROM order_rows((v_record.response->>'orderId')::BIGINT) o;
         END IF;
         RETURN;
     END IF;
 
-    -- From here on a refusal deletes the record it just inserted: nothing else has been written.
-    PERFORM 1 FROM users u WHERE u.id = p_user;
-    IF NOT FOUND THEN
+    -- Checks first; a refusal sets `outcome` (and its details) and leaves the block.
+    <<checks>>
+    BEGIN
+        PERFORM 1 FROM users u WHERE u.id = p_user;
+        IF NOT FOUND THEN outcome := 'USER_NOT_FOUND'; EXIT checks; END IF;
+
+        FOR v_line IN
+            SELECT req.pid, req.qty, p.id AS found, p.name, p.price, p.stock
+              FROM unnest(p_products, p_quantities) AS req(pid, qty)
+              LEFT JOIN products p ON p.id = req.pid
+             ORDER BY req.pid
+        LOOP
+            IF v_line.found IS NULL THEN
+                outcome := 'PRODUCT_NOT_FOUND'; product_id := v_line.pid; EXIT checks;
+            END IF;
+            IF v_line.qty > v_line.stock THEN
+                outcome := 'INSUFFICIENT_STOCK'; product_id := v_line.pid; name := v_line.name;
+                requested := v_line.qty; stock := v_line.stock; EXIT checks;
+            END IF;
+            v_subtotal := v_subtotal + v_line.price * v_line.qty;
+        END LOOP;
+
+        IF p_coupon IS NOT NULL THEN
+            SELECT * INTO v_coupon FROM coupons c WHERE c.id = p_coupon;
+            IF NOT FOUND THEN outcome := 'COUPON_NOT_FOUND'; EXIT checks; END IF;
+            SELECT * INTO v_uc FROM user_coupons uc WHERE uc.user_id = p_user AND uc.coupon_id = p_coupon;
+            IF NOT FOUND THEN outcome := 'COUPON_NOT_OWNED'; EXIT checks; END IF;
+            IF v_uc.status <> 'AVAILABLE' THEN outcome := 'COUPON_NOT_USABLE'; name := v_uc.status; EXIT checks; END IF;
+            IF now() < v_coupon.start_date OR now() > v_coupon.end_date OR now() > v_uc.expires_at THEN
+                outcome := 'COUPON_EXPIRED'; EXIT checks;
+            END IF;
+            v_discount := v_subtotal * v_coupon.discount_rate / 100;  -- integer division: floor
+        END IF;
+    END checks;
+
+    IF outcome IS NOT NULL THEN
+        -- Refused: delete the record inserted above; nothing else has been written.
         DELETE FROM idempotency_records r
          WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
-        RETURN QUERY SELECT 'USER_NOT_FOUND', NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::INT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
+        RETURN NEXT;  -- the other columns are NULL
         RETURN;
-    END IF;
-
-    FOR v_line IN
-        SELECT req.pid, req.qty, p.id AS found, p.name, p.price, p.stock
-          FROM unnest(p_products, p_quantities) AS req(pid, qty)
-          LEFT JOIN products p ON p.id = req.pid
-         ORDER BY req.pid
-    LOOP
-        IF v_line.found IS NULL THEN
-            DELETE FROM idempotency_records r
-             WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
-            RETURN QUERY SELECT 'PRODUCT_NOT_FOUND', NULL::BIGINT, v_line.pid, NULL::TEXT, NULL::BIGINT, NULL::INT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
-            RETURN;
-        END IF;
-        IF v_line.qty > v_line.stock THEN
-            DELETE FROM idempotency_records r
-             WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
-            RETURN QUERY SELECT 'INSUFFICIENT_STOCK', NULL::BIGINT, v_line.pid, v_line.name::TEXT,
-                   v_line.qty::BIGINT, v_line.stock, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
-            RETURN;
-        END IF;
-        v_subtotal := v_subtotal + v_line.price * v_line.qty;
-    END LOOP;
-
-    IF p_coupon IS NOT NULL THEN
-        SELECT * INTO v_coupon FROM coupons c WHERE c.id = p_coupon;
-        IF NOT FOUND THEN
-            DELETE FROM idempotency_records r
-             WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
-            RETURN QUERY SELECT 'COUPON_NOT_FOUND', NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::INT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
-            RETURN;
-        END IF;
-        SELECT * INTO v_uc FROM user_coupons uc WHERE uc.user_id = p_user AND uc.coupon_id = p_coupon;
-        IF NOT FOUND THEN
-            DELETE FROM idempotency_records r
-             WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
-            RETURN QUERY SELECT 'COUPON_NOT_OWNED', NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::INT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
-            RETURN;
-        END IF;
-        IF v_uc.status <> 'AVAILABLE' THEN
-            DELETE FROM idempotency_records r
-             WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
-            RETURN QUERY SELECT 'COUPON_NOT_USABLE', NULL::BIGINT, NULL::BIGINT, v_uc.status::TEXT, NULL::BIGINT,
-                   NULL::INT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
-            RETURN;
-        END IF;
-        IF now() < v_coupon.start_date OR now() > v_coupon.end_date OR now() > v_uc.expires_at THEN
-            DELETE FROM idempotency_records r
-             WHERE r.user_id = p_user AND r.operation = 'ORDER' AND r.idempotency_key = p_key;
-            RETURN QUERY SELECT 'COUPON_EXPIRED', NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::INT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
-                   NULL::BIGINT, NULL::TEXT, NULL::INT, NULL::BIGINT, NULL::BIGINT;
-            RETURN;
-        END IF;
-        v_discount := v_subtotal * v_coupon.discount_rate / 100;  -- integer division: floor
     END IF;
 
     -- "ORDER-" + 8 hex digits like the original, from a bijection of the id (unique, not sequential).
