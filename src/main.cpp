@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "app/add_cart_item.hpp"
+#include "app/backup_ranking.hpp"
 #include "app/charge_balance.hpp"
 #include "app/complete_order.hpp"
 #include "app/create_order.hpp"
@@ -20,26 +22,32 @@
 #include "app/get_coupons.hpp"
 #include "app/get_orders.hpp"
 #include "app/get_products.hpp"
+#include "app/get_ranking.hpp"
 #include "app/get_top_products.hpp"
 #include "app/get_user.hpp"
 #include "app/issue_coupon.hpp"
 #include "app/pay_order.hpp"
 #include "app/product_catalog.hpp"
+#include "app/rebuild_ranking.hpp"
 #include "app/recover_stale_payments.hpp"
 #include "app/update_cart_item.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "infra/events/outbox_relay.hpp"
 #include "infra/payment/mock_payment_gateway.hpp"
 #include "infra/postgres/migrator.hpp"
 #include "infra/postgres/pg_cart_repository.hpp"
 #include "infra/postgres/pg_coupon_repository.hpp"
 #include "infra/postgres/pg_order_repository.hpp"
+#include "infra/postgres/pg_outbox_repository.hpp"
 #include "infra/postgres/pg_payment_repository.hpp"
 #include "infra/postgres/pg_pool.hpp"
 #include "infra/postgres/pg_product_repository.hpp"
+#include "infra/postgres/pg_ranking_backup_repository.hpp"
 #include "infra/postgres/pg_user_repository.hpp"
 #include "infra/postgres/seeder.hpp"
 #include "infra/redis/redis_client.hpp"
+#include "infra/redis/redis_ranking_store.hpp"
 #include "ops/circuit_breaker.hpp"
 #include "ops/config.hpp"
 #include "ops/embedded_file.hpp"
@@ -139,12 +147,27 @@ int serve(const ops::AppConfig& cfg) {
     app::IssueCoupon issue_coupon(coupons, metrics);
     app::GetCoupons get_coupons(coupons);
 
+    infra::redis::RedisRankingStore ranking_store(redis, cfg.ranking.key_ttl, cfg.outbox.stream_max_length);
+    infra::pg::PgRankingBackupRepository ranking_backups(pool);
+    infra::pg::PgOutboxRepository outbox(pool, cfg.outbox.max_attempts, cfg.outbox.retry_backoff,
+                                         cfg.business.time_zone);
+    infra::events::OutboxRelay outbox_relay(
+        ioc, outbox, ranking_store, metrics,
+        infra::events::OutboxRelaySettings{cfg.outbox.poll_interval, cfg.outbox.linger, cfg.outbox.batch_size});
+    app::GetRanking get_ranking(ranking_store, ranking_backups, catalog, metrics);
+    app::BackupRanking backup_ranking(ranking_store, ranking_backups, catalog, cfg.ranking.backup.size);
+    ops::PeriodicTask ranking_backup(ioc, "ranking backup", cfg.ranking.backup.interval,
+                                     [&]() -> asio::awaitable<void> {
+                                         co_await backup_ranking.execute();
+                                         co_return;
+                                     });
+
     infra::pg::PgOrderRepository orders(pool);
     infra::pg::PgPaymentRepository payments(pool);
     infra::payment::MockPaymentGateway gateway;
     app::CreateOrder create_order(orders, metrics);
     app::GetOrders get_orders(orders);
-    app::PayOrder pay_order(payments, gateway, catalog, metrics, cfg.payment.in_progress_wait);
+    app::PayOrder pay_order(payments, gateway, catalog, outbox_relay, metrics, cfg.payment.in_progress_wait);
     app::CompleteOrder complete_order(create_order, pay_order, orders);
     app::RecoverStalePayments recover_stale_payments(payments, catalog, cfg.payment.stale_after);
     ops::PeriodicTask payment_recovery(ioc, "stale-payment recovery", cfg.payment.recovery_interval,
@@ -174,6 +197,7 @@ int serve(const ops::AppConfig& cfg) {
     http::Router router;
     http::register_user_routes(router, get_user, charge_balance);
     http::register_product_routes(router, get_products, get_top_products);
+    http::register_ranking_routes(router, get_ranking);
     http::register_cart_routes(router, add_cart_item, get_cart, update_cart_item);
     http::register_coupon_routes(router, issue_coupon, get_coupons);
     const http::OrderUseCases order_use_cases{create_order, get_orders, pay_order, complete_order};
@@ -183,15 +207,19 @@ int serve(const ops::AppConfig& cfg) {
     http::Server server(ioc, cfg.server, router, metrics);
     pool->start();
     redis.start();
+    outbox_relay.start();
     server.start();
     payment_recovery.start();
+    ranking_backup.start();
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         spdlog::info("received signal {}, shutting down", signo);
         payment_recovery.stop();
+        ranking_backup.stop();
         server.shutdown([&] {
+            outbox_relay.stop();  // events of in-flight payments are published; later ones at next start
             redis.stop();
             pool->stop();
             ioc.stop();
@@ -205,6 +233,49 @@ int serve(const ops::AppConfig& cfg) {
     for (auto& t : workers) t.join();
     spdlog::info("stopped");
     spdlog::default_logger()->flush();
+    return 0;
+}
+
+int rebuild_ranking(const ops::AppConfig& cfg, const std::string& date_text) {
+    const auto date = domain::parse_business_date(date_text);
+    if (!date) {
+        std::cerr << "ranking rebuild: --date must be a date yyyy-MM-dd, got '" << date_text << "'\n";
+        return 2;
+    }
+    asio::io_context ioc(1);
+    ops::MetricsRegistry metrics;
+    auto pool = infra::pg::PgPool::create(ioc, cfg.datasource, metrics);
+    ops::CircuitBreaker breaker("redis", cfg.redis_breaker);
+    infra::redis::RedisClient redis(ioc, cfg.redis, breaker, metrics);
+    infra::redis::RedisRankingStore store(redis, cfg.ranking.key_ttl, cfg.outbox.stream_max_length);
+    infra::pg::PgOutboxRepository outbox(pool, cfg.outbox.max_attempts, cfg.outbox.retry_backoff,
+                                         cfg.business.time_zone);
+    app::RebuildRanking rebuild(outbox, store);
+    redis.start();
+    spdlog::info("ranking rebuild {}: reading the paid orders of that day...", date->iso());
+    const auto report = run_sync(ioc, [&]() -> asio::awaitable<app::RebuildReport> {
+        // The client connects in the background; give it the usual timeout to come up.
+        asio::steady_timer timer(ioc);
+        for (auto waited = std::chrono::milliseconds{0}; !redis.connected() && waited < cfg.redis.timeout * 5;
+             waited += std::chrono::milliseconds{20}) {
+            timer.expires_after(std::chrono::milliseconds{20});
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+        // Stopping the clients ends their background work, so run_sync's loop can return.
+        std::exception_ptr failure;
+        app::RebuildReport result;
+        try {
+            result = co_await rebuild.execute(*date);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        redis.stop();
+        pool->stop();
+        if (failure) std::rethrow_exception(failure);
+        co_return result;
+    }());
+    spdlog::info("ranking rebuild {}: {} products, {} paid orders, {} units written to {}", date->iso(),
+                 report.products, report.orders, report.units, infra::redis::ranking_day_key(*date));
     return 0;
 }
 
@@ -229,6 +300,12 @@ int main(int argc, char** argv) {
     bool only_load = false;
     seed_cmd->add_flag("--demo", only_demo, "Only the demo users");
     seed_cmd->add_flag("--load-test-users", only_load, "Only the 20,101 load-test users");
+    auto* ranking_cmd = cli.add_subcommand("ranking", "Sales ranking maintenance");
+    ranking_cmd->require_subcommand(1);
+    auto* rebuild_cmd = ranking_cmd->add_subcommand(
+        "rebuild", "Recompute one day of the Redis ranking from the paid orders in PostgreSQL");
+    std::string rebuild_date;
+    rebuild_cmd->add_option("--date", rebuild_date, "Business day, yyyy-MM-dd")->required();
     CLI11_PARSE(cli, argc, argv);
 
     ops::AppConfig cfg;
@@ -244,6 +321,7 @@ int main(int argc, char** argv) {
 
     try {
         if (serve_cmd->parsed()) return serve(cfg);
+        if (rebuild_cmd->parsed()) return rebuild_ranking(cfg, rebuild_date);
         asio::io_context ioc(1);
         ops::MetricsRegistry metrics;
         auto pool = infra::pg::PgPool::create(ioc, cfg.datasource, metrics);

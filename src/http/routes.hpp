@@ -8,6 +8,7 @@ class GetUser;
 class ChargeBalance;
 class GetProducts;
 class GetTopProducts;
+class GetRanking;
 class AddCartItem;
 class GetCart;
 class UpdateCartItem;
@@ -27,6 +28,7 @@ namespace ec::http {
 
 void register_user_routes(Router& router, app::GetUser& get_user, app::ChargeBalance& charge_balance);
 void register_product_routes(Router& router, app::GetProducts& get_products, app::GetTopProducts& get_top);
+void register_ranking_routes(Router& router, app::GetRanking& ranking);
 void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& get,
                           app::UpdateCartItem& update);
 void register_coupon_routes(Router& router, app::IssueCoupon& issue, app::GetCoupons& get);

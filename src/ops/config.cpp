@@ -277,6 +277,19 @@ const std::vector<Binding>& schema() {
         b.push_back(int_key("ranking.backup.size", 1, 10'000,
                             [](AppConfig& c) -> int& { return c.ranking.backup.size; }));
 
+        b.push_back(duration_key("outbox.poll-interval", Millis{10},
+                                 [](AppConfig& c) -> Millis& { return c.outbox.poll_interval; }));
+        b.push_back(duration_key("outbox.linger", Millis{0},
+                                 [](AppConfig& c) -> Millis& { return c.outbox.linger; }));
+        b.push_back(int_key("outbox.batch-size", 1, 10'000,
+                            [](AppConfig& c) -> int& { return c.outbox.batch_size; }));
+        b.push_back(int_key("outbox.max-attempts", 1, 1'000,
+                            [](AppConfig& c) -> int& { return c.outbox.max_attempts; }));
+        b.push_back(duration_key("outbox.retry-backoff", one_ms,
+                                 [](AppConfig& c) -> Millis& { return c.outbox.retry_backoff; }));
+        b.push_back(int_key("outbox.stream-max-length", 1, kIntMax,
+                            [](AppConfig& c) -> int& { return c.outbox.stream_max_length; }));
+
         b.push_back(duration_key("coupon.reservation-ttl", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.coupon.reservation_ttl; }));
         b.push_back(int_key("coupon.issuer.batch-size", 1, 10'000,

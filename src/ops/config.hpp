@@ -75,6 +75,15 @@ struct RankingConfig {
     RankingBackupConfig backup;
 };
 
+struct OutboxConfig {
+    Millis poll_interval{1'000};  // the relay looks for events nobody signalled this often
+    Millis linger{10};            // after a wake-up, wait this long so a round takes more events
+    int batch_size = 200;         // events per relay round (one transaction)
+    int max_attempts = 10;        // failures before an event is parked for an operator
+    Millis retry_backoff{1'000};  // first retry delay; doubles per failure, at most 5 minutes
+    int stream_max_length = 1'000'000;  // order-completed is trimmed to about this many entries
+};
+
 struct CouponIssuerConfig {
     int batch_size = 100;
     std::string consumer_name;  // empty = hostname-pid
@@ -121,6 +130,7 @@ struct AppConfig {
     BreakerConfig redis_breaker;  // circuit-breaker.redis.*
     BusinessConfig business;
     RankingConfig ranking;
+    OutboxConfig outbox;
     CouponConfig coupon;
     ProductsConfig products;
     PaymentConfig payment;

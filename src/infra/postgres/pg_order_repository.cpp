@@ -1,5 +1,6 @@
 #include "infra/postgres/pg_order_repository.hpp"
 
+#include "infra/postgres/pg_array.hpp"
 #include "infra/postgres/pg_pool.hpp"
 
 namespace ec::infra::pg {
@@ -28,15 +29,13 @@ Kind kind_of(std::string_view outcome) {
     throw std::runtime_error("unexpected order outcome: " + std::string(outcome));
 }
 
-// PostgreSQL array literal of integers: {1,2,3}.
+// The lines as parallel arrays (product ids, quantities) for unnest().
 template <typename F>
 std::string int_array(const std::vector<domain::OrderLineRequest>& lines, F field) {
-    std::string out = "{";
-    for (const auto& line : lines) {
-        if (out.size() > 1) out += ',';
-        out += std::to_string(field(line));
-    }
-    return out + "}";
+    std::vector<std::int64_t> values;
+    values.reserve(lines.size());
+    for (const auto& line : lines) values.push_back(field(line));
+    return array_literal(values);
 }
 
 constexpr const char* kOrderColumns =

@@ -1,0 +1,99 @@
+#include "app/get_ranking.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "app/errors.hpp"
+#include "ops/metrics.hpp"
+
+namespace ec::app {
+
+using boost::asio::awaitable;
+
+std::vector<domain::RankedProduct> with_names(const std::vector<domain::RankingEntry>& entries,
+                                              const ProductCatalog::Snapshot& catalog) {
+    std::vector<domain::RankedProduct> out;
+    out.reserve(entries.size());
+    for (const auto& e : entries) {
+        const auto it = std::lower_bound(catalog->begin(), catalog->end(), e.product_id,
+                                         [](const domain::Product& p, std::int64_t id) { return p.id < id; });
+        const bool known = it != catalog->end() && it->id == e.product_id;
+        out.push_back(domain::RankedProduct{static_cast<int>(out.size()) + 1, e.product_id,
+                                            known ? it->name : kUnknownProductName, e.sales_count});
+    }
+    return out;
+}
+
+GetRanking::GetRanking(RankingStore& store, RankingBackupRepository& backup, ProductCatalog& catalog,
+                       ops::MetricsRegistry& metrics)
+    : store_(store),
+      backup_(backup),
+      catalog_(catalog),
+      fallback_backup_(metrics.counter("ranking_fallback_total",
+                                       "Ranking answers not served from Redis, by what served them",
+                                       {{"source", "backup"}})),
+      fallback_none_(metrics.counter("ranking_fallback_total",
+                                     "Ranking answers not served from Redis, by what served them",
+                                     {{"source", "none"}})) {}
+
+awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> date, int limit) {
+    RankingAnswer answer;
+    answer.date = date.value_or(domain::business_today());
+    std::vector<domain::RankingEntry> live;
+    try {
+        live = co_await store_.top(answer.date, limit);
+    } catch (const DependencyUnavailable& e) {
+        spdlog::debug("ranking: Redis unavailable ({}), serving the backup", e.what());
+    }
+    if (!live.empty()) {
+        const auto catalog = co_await catalog_.snapshot();
+        answer.rankings = with_names(live, catalog);
+        answer.source = domain::RankingSource::Redis;
+        co_return answer;
+    }
+    answer.rankings = co_await from_backup(answer.date, limit);
+    answer.source = answer.rankings.empty() ? domain::RankingSource::None : domain::RankingSource::Backup;
+    (answer.rankings.empty() ? fallback_none_ : fallback_backup_).increment();
+    co_return answer;
+}
+
+awaitable<ProductRankAnswer> GetRanking::product(std::int64_t product_id,
+                                                 std::optional<domain::BusinessDate> date) {
+    ProductRankAnswer answer;
+    answer.product_id = product_id;
+    answer.date = date.value_or(domain::business_today());
+    try {
+        const auto position = co_await store_.position(answer.date, product_id);
+        answer.source = domain::RankingSource::Redis;
+        if (position) {
+            answer.rank = position->rank;
+            answer.sales_count = position->sales_count;
+        }
+        co_return answer;
+    } catch (const DependencyUnavailable& e) {
+        spdlog::debug("ranking: Redis unavailable ({}), serving the backup", e.what());
+    }
+    const auto rows = co_await from_backup(answer.date, domain::kRankingMaxLimit);
+    answer.source = rows.empty() ? domain::RankingSource::None : domain::RankingSource::Backup;
+    (rows.empty() ? fallback_none_ : fallback_backup_).increment();
+    for (const auto& row : rows) {
+        if (row.product_id == product_id) {
+            answer.rank = row.rank;
+            answer.sales_count = row.sales_count;
+        }
+    }
+    co_return answer;
+}
+
+awaitable<std::vector<domain::RankedProduct>> GetRanking::from_backup(domain::BusinessDate date, int limit) {
+    try {
+        co_return co_await backup_.load(date, limit);
+    } catch (const std::exception& e) {
+        // The backup lives in PostgreSQL; if that fails too the answer is an empty ranking, not a 5xx.
+        spdlog::warn("ranking: backup of {} unreadable: {}", date.iso(), e.what());
+    }
+    co_return std::vector<domain::RankedProduct>{};
+}
+
+}  // namespace ec::app

@@ -1,0 +1,65 @@
+#pragma once
+// GET /api/products/ranking/top and /ranking/product/{id} (SPEC §6): the live ranking in Redis,
+// with product names from the in-process catalogue; when Redis cannot answer (error, timeout,
+// breaker open) or the day is empty, the PostgreSQL backup of that day; when that is empty too,
+// nothing. Never fails because Redis is down.
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "app/product_catalog.hpp"
+#include "app/ranking_backup_repository.hpp"
+#include "app/ranking_store.hpp"
+#include "domain/ranking.hpp"
+
+namespace ec::ops {
+class MetricsRegistry;
+class Counter;
+}  // namespace ec::ops
+
+namespace ec::app {
+
+struct RankingAnswer {
+    domain::BusinessDate date;
+    std::vector<domain::RankedProduct> rankings;
+    domain::RankingSource source = domain::RankingSource::None;
+};
+
+struct ProductRankAnswer {
+    std::int64_t product_id = 0;
+    domain::BusinessDate date;
+    std::int64_t rank = -1;  // -1: unranked that day
+    std::int64_t sales_count = 0;
+    domain::RankingSource source = domain::RankingSource::None;
+};
+
+class GetRanking {
+public:
+    GetRanking(RankingStore& store, RankingBackupRepository& backup, ProductCatalog& catalog,
+               ops::MetricsRegistry& metrics);
+
+    // `date` defaults to today in the business zone; `limit` is already validated (1..100).
+    boost::asio::awaitable<RankingAnswer> top(std::optional<domain::BusinessDate> date, int limit);
+    boost::asio::awaitable<ProductRankAnswer> product(std::int64_t product_id,
+                                                      std::optional<domain::BusinessDate> date);
+
+private:
+    boost::asio::awaitable<std::vector<domain::RankedProduct>> from_backup(domain::BusinessDate date,
+                                                                           int limit);
+
+    RankingStore& store_;
+    RankingBackupRepository& backup_;
+    ProductCatalog& catalog_;
+    ops::Counter& fallback_backup_;
+    ops::Counter& fallback_none_;
+};
+
+// The name a ranking shows for a product missing from the catalogue (deleted since it sold).
+inline constexpr const char* kUnknownProductName = "상품 없음";
+
+// Ranked lines (1-based, in the given order) named from the catalogue.
+std::vector<domain::RankedProduct> with_names(const std::vector<domain::RankingEntry>& entries,
+                                              const ProductCatalog::Snapshot& catalog);
+
+}  // namespace ec::app

@@ -1,0 +1,54 @@
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "app/get_ranking.hpp"
+#include "http/request_context.hpp"
+#include "http/responses.hpp"
+#include "http/routes.hpp"
+
+namespace ec::http {
+
+namespace bj = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+std::optional<domain::BusinessDate> date_param(const RequestContext& ctx) {
+    const auto text = ctx.query("date");
+    if (!text || text->empty()) return std::nullopt;
+    return domain::require_business_date(*text, "date");
+}
+}  // namespace
+
+void register_ranking_routes(Router& router, app::GetRanking& ranking) {
+    router.add(bhttp::verb::get, "/api/products/ranking/top", [&ranking](RequestContext& ctx) -> awaitable<Response> {
+        const auto date = date_param(ctx);
+        const int limit = domain::ranking_limit(ctx.query_int("limit"));
+        const auto answer = co_await ranking.top(date, limit);
+        bj::array list;
+        list.reserve(answer.rankings.size());
+        for (const auto& r : answer.rankings) {
+            list.push_back(bj::object{{"rank", r.rank},
+                                      {"productId", r.product_id},
+                                      {"productName", r.product_name},
+                                      {"salesCount", r.sales_count}});
+        }
+        co_return json_response(bhttp::status::ok, bj::object{{"date", answer.date.iso()},
+                                                               {"rankings", std::move(list)},
+                                                               {"source", domain::source_name(answer.source)}});
+    });
+
+    router.add(bhttp::verb::get, "/api/products/ranking/product/{productId}",
+               [&ranking](RequestContext& ctx) -> awaitable<Response> {
+                   const auto product_id = ctx.path_id("productId");
+                   const auto date = date_param(ctx);
+                   const auto answer = co_await ranking.product(product_id, date);
+                   co_return json_response(bhttp::status::ok,
+                                           bj::object{{"productId", answer.product_id},
+                                                      {"date", answer.date.iso()},
+                                                      {"rank", answer.rank},
+                                                      {"salesCount", answer.sales_count},
+                                                      {"source", domain::source_name(answer.source)}});
+               });
+}
+
+}  // namespace ec::http

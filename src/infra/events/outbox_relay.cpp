@@ -1,0 +1,247 @@
+#include "infra/events/outbox_relay.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+
+#include "app/errors.hpp"
+#include "ops/metrics.hpp"
+
+namespace ec::infra::events {
+
+namespace asio = boost::asio;
+namespace bj = boost::json;
+using asio::awaitable;
+using Clock = std::chrono::steady_clock;
+
+domain::OrderCompleted parse_order_completed(std::int64_t event_id, std::string_view payload) {
+    const auto v = bj::parse(payload).as_object();
+    domain::OrderCompleted e;
+    e.event_id = event_id;
+    e.order_id = v.at("orderId").to_number<std::int64_t>();
+    e.user_id = v.at("userId").to_number<std::int64_t>();
+    e.total_amount = v.at("totalAmount").to_number<std::int64_t>();
+    e.paid_at_us = v.at("paidAtUs").to_number<std::int64_t>();
+    for (const auto& item : v.at("items").as_array()) {
+        const auto& line = item.as_object();
+        e.items.push_back({line.at("productId").to_number<std::int64_t>(), line.at("quantity").to_number<std::int64_t>()});
+    }
+    return e;
+}
+
+namespace {
+
+std::int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Commit-to-visible: 1 ms .. 10 s.
+const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1,
+                                      0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
+
+}  // namespace
+
+struct OutboxRelay::State : std::enable_shared_from_this<State> {
+    State(asio::io_context& ioc, app::OutboxRepository& o, app::RankingStore& r, ops::MetricsRegistry& m,
+          OutboxRelaySettings s)
+        : strand(asio::make_strand(ioc)),
+          wake_timer(strand),
+          sleep_timer(strand),
+          outbox(o),
+          ranking(r),
+          settings(s),
+          published(m.counter("outbox_events_published_total", "Outbox events published to Redis")),
+          duplicates(m.counter("outbox_events_duplicate_total",
+                               "Outbox events found already applied (a retry after a crash or a lost reply)")),
+          failed(m.counter("outbox_events_failed_total", "Failed attempts at publishing an outbox event")),
+          parked(m.counter("outbox_events_parked_total", "Outbox events parked after too many failures")),
+          backlog(m.gauge("outbox_backlog", "Outbox events waiting to be published (not parked)")),
+          oldest_age(m.gauge("outbox_oldest_age_seconds", "Age of the oldest unpublished outbox event")),
+          parked_now(m.gauge("outbox_parked", "Outbox events parked, waiting for an operator")),
+          lag(m.timer("outbox_visible_lag_seconds",
+                      "From the payment's commit (paid_at) to its units being visible in the ranking", {},
+                      kLagBuckets)) {}
+
+    awaitable<void> run();
+    awaitable<app::DrainResult> round();
+    awaitable<std::vector<app::OutboxFailure>> publish(const std::vector<app::OutboxEvent>& events);
+    awaitable<void> publish_one(const app::OutboxEvent& event, std::vector<app::OutboxFailure>& failures,
+                                std::exception_ptr& outage);
+    awaitable<void> refresh_stats();
+    awaitable<void> sleep(std::chrono::milliseconds d);
+
+    asio::strand<asio::io_context::executor_type> strand;
+    asio::steady_timer wake_timer;   // cancelled by notify()
+    asio::steady_timer sleep_timer;  // not cancelled by notify(): linger and backoff
+    app::OutboxRepository& outbox;
+    app::RankingStore& ranking;
+    OutboxRelaySettings settings;
+    std::atomic<bool> woken{false};
+    std::atomic<bool> stopped{false};
+    Clock::time_point stats_at{};
+
+    ops::Counter& published;
+    ops::Counter& duplicates;
+    ops::Counter& failed;
+    ops::Counter& parked;
+    ops::Gauge& backlog;
+    ops::Gauge& oldest_age;
+    ops::Gauge& parked_now;
+    ops::Timer& lag;
+};
+
+OutboxRelay::OutboxRelay(asio::io_context& ioc, app::OutboxRepository& outbox, app::RankingStore& ranking,
+                         ops::MetricsRegistry& metrics, OutboxRelaySettings settings)
+    : state_(std::make_shared<State>(ioc, outbox, ranking, metrics, settings)) {}
+
+OutboxRelay::~OutboxRelay() {
+    stop();
+}
+
+void OutboxRelay::start() {
+    asio::co_spawn(state_->strand, [state = state_]() { return state->run(); }, asio::detached);
+}
+
+void OutboxRelay::stop() {
+    if (state_->stopped.exchange(true)) return;
+    asio::post(state_->strand, [state = state_] {
+        state->wake_timer.cancel();
+        state->sleep_timer.cancel();
+    });
+}
+
+void OutboxRelay::notify() noexcept {
+    if (state_->woken.exchange(true)) return;  // a wake-up is already pending
+    try {
+        asio::post(state_->strand, [state = state_] { state->wake_timer.cancel(); });
+    } catch (...) {
+        // Posting can only fail on allocation; the poll picks the event up.
+    }
+}
+
+awaitable<void> OutboxRelay::State::sleep(std::chrono::milliseconds d) {
+    sleep_timer.expires_after(d);
+    boost::system::error_code ec;
+    co_await sleep_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return;
+}
+
+awaitable<void> OutboxRelay::State::run() {
+    auto self = shared_from_this();  // the state outlives the relay object while a round runs
+    std::chrono::milliseconds backoff{0};
+    while (!stopped) {
+        woken = false;
+        std::size_t claimed = 0;
+        bool outage = false;
+        try {
+            if (Clock::now() - stats_at >= std::chrono::seconds(1)) co_await refresh_stats();
+            const auto result = co_await round();
+            claimed = result.claimed;
+            backoff = std::chrono::milliseconds{0};
+        } catch (const app::DependencyUnavailable& e) {
+            outage = true;
+            backoff = std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            spdlog::warn("outbox relay: {}; retrying in {} ms", e.what(), backoff.count());
+        } catch (const std::exception& e) {
+            outage = true;
+            backoff = std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            spdlog::error("outbox relay: round failed: {}; retrying in {} ms", e.what(), backoff.count());
+        }
+        if (stopped) break;
+        if (outage) {
+            co_await sleep(backoff);  // wake-ups are ignored while backing off
+            continue;
+        }
+        if (claimed == static_cast<std::size_t>(settings.batch_size)) continue;  // more are waiting
+        if (!woken) {
+            wake_timer.expires_after(settings.poll_interval);
+            boost::system::error_code ec;
+            co_await wake_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (stopped) break;
+        if (settings.linger.count() > 0) co_await sleep(settings.linger);
+    }
+    co_return;
+}
+
+awaitable<app::DrainResult> OutboxRelay::State::round() {
+    auto result = co_await outbox.drain(settings.batch_size,
+                                        [this](const std::vector<app::OutboxEvent>& events) {
+                                            return publish(events);
+                                        });
+    published.increment(static_cast<double>(result.published));
+    for (const auto id : result.parked) {
+        parked.increment();
+        spdlog::error(
+            "outbox relay: event {} parked after repeated failures; see last_error in outbox_events and the "
+            "runbook (docs/operations.md)",
+            id);
+    }
+    co_return result;
+}
+
+awaitable<std::vector<app::OutboxFailure>> OutboxRelay::State::publish(const std::vector<app::OutboxEvent>& events) {
+    // All events at once: the Redis client pipelines them, so a batch costs about one round trip.
+    std::vector<app::OutboxFailure> failures;
+    std::exception_ptr outage;
+    std::size_t pending = events.size();
+    asio::steady_timer done(strand, asio::steady_timer::time_point::max());
+    for (const auto& event : events) {
+        asio::co_spawn(
+            strand,
+            [this, &event, &failures, &outage]() { return publish_one(event, failures, outage); },
+            [&pending, &done](std::exception_ptr) {
+                if (--pending == 0) done.cancel();
+            });
+    }
+    if (pending > 0) {
+        boost::system::error_code ec;
+        co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (outage) std::rethrow_exception(outage);  // roll the round back; nothing is counted
+    co_return failures;
+}
+
+awaitable<void> OutboxRelay::State::publish_one(const app::OutboxEvent& event,
+                                                std::vector<app::OutboxFailure>& failures,
+                                                std::exception_ptr& outage) {
+    try {
+        if (event.type != "OrderCompleted") throw std::runtime_error("unknown event type '" + event.type + "'");
+        const auto order = parse_order_completed(event.id, event.payload);
+        const bool applied = co_await ranking.apply(order);
+        co_await ranking.append_completed(order);
+        if (applied) {
+            lag.record(static_cast<double>(now_us() - order.paid_at_us) / 1e6);
+        } else {
+            duplicates.increment();
+        }
+    } catch (const app::DependencyUnavailable&) {
+        if (!outage) outage = std::current_exception();
+    } catch (const std::exception& e) {
+        failed.increment();
+        spdlog::warn("outbox relay: event {} (attempt {}) failed: {}", event.id, event.attempts + 1, e.what());
+        failures.push_back(app::OutboxFailure{event.id, e.what()});
+    }
+    co_return;
+}
+
+awaitable<void> OutboxRelay::State::refresh_stats() {
+    stats_at = Clock::now();
+    const auto s = co_await outbox.stats();
+    backlog.set(static_cast<double>(s.backlog));
+    oldest_age.set(s.oldest_age_seconds);
+    parked_now.set(static_cast<double>(s.parked));
+    co_return;
+}
+
+}  // namespace ec::infra::events

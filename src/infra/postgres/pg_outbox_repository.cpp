@@ -1,0 +1,106 @@
+#include "infra/postgres/pg_outbox_repository.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "infra/postgres/pg_array.hpp"
+#include "infra/postgres/pg_pool.hpp"
+
+namespace ec::infra::pg {
+
+using boost::asio::awaitable;
+
+namespace {
+
+// Relay rounds hold this advisory lock shared, a rebuild holds it exclusive (see outbox_repository.hpp).
+// The scalar subquery makes the try-lock a one-time filter: evaluated once, before any row is read.
+constexpr const char* kClaim =
+    "SELECT id, event_type, aggregate_id, payload::text, attempts FROM outbox_events "
+    " WHERE published_at IS NULL AND NOT parked AND next_attempt_at <= now() "
+    "   AND (SELECT pg_try_advisory_xact_lock_shared(7305482514186395002)) "
+    " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED";
+constexpr const char* kRebuildLock = "SELECT pg_advisory_xact_lock(7305482514186395002)";
+
+}  // namespace
+
+awaitable<app::DrainResult> PgOutboxRepository::drain(int limit, Publish publish) {
+    co_return co_await pool_->transaction([&](PgConnection& conn) -> awaitable<app::DrainResult> {
+        app::DrainResult result;
+        const auto r = co_await conn.query(kClaim, limit);
+        if (r.rows() == 0) co_return result;
+        std::vector<app::OutboxEvent> events;
+        events.reserve(static_cast<std::size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) {
+            events.push_back(app::OutboxEvent{r.int64(i, 0), r.string(i, 1), r.int64(i, 2), r.string(i, 3),
+                                              static_cast<int>(r.int64(i, 4))});
+        }
+        result.claimed = events.size();
+        const auto failures = co_await publish(events);
+
+        std::vector<std::int64_t> published;
+        for (const auto& e : events) {
+            const bool failed = std::any_of(failures.begin(), failures.end(),
+                                            [&](const app::OutboxFailure& f) { return f.id == e.id; });
+            if (!failed) published.push_back(e.id);
+        }
+        if (!published.empty()) {
+            co_await conn.query("UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::bigint[])",
+                                array_literal(published));
+        }
+        result.published = published.size();
+        const double backoff_s = static_cast<double>(retry_backoff_.count()) / 1000.0;
+        for (const auto& f : failures) {
+            const auto parked = co_await conn.query(
+                "UPDATE outbox_events SET attempts = attempts + 1, last_error = left($2, 1000), "
+                "       next_attempt_at = now() + make_interval(secs => least($3::float8 * 2 ^ attempts, 300)), "
+                "       parked = attempts + 1 >= $4 "
+                " WHERE id = $1 RETURNING parked",
+                f.id, f.error, std::to_string(backoff_s), max_attempts_);
+            if (parked.rows() == 1 && parked.boolean(0, 0)) result.parked.push_back(f.id);
+        }
+        co_return result;
+    });
+}
+
+awaitable<app::OutboxStats> PgOutboxRepository::stats() {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query(
+        "SELECT count(*), COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8, "
+        "       (SELECT count(*) FROM outbox_events WHERE parked) "
+        "  FROM outbox_events WHERE published_at IS NULL AND NOT parked");
+    co_return app::OutboxStats{r.int64(0, 0), std::strtod(r.string(0, 1).c_str(), nullptr), r.int64(0, 2)};
+}
+
+awaitable<void> PgOutboxRepository::with_day_sales(domain::BusinessDate date, WithDaySales with) {
+    co_await pool_->transaction([&](PgConnection& conn) -> awaitable<void> {
+        // Waits for running relay rounds and keeps new ones out until the commit, so the snapshot
+        // below and the replacement `with` makes cannot interleave with an event being applied.
+        co_await conn.execute(kRebuildLock);
+        // One statement, one snapshot: the units of the day's paid orders and their events. The day
+        // is that of the business zone (the same one the relay files an event under).
+        const auto r = co_await conn.query(
+            "WITH paid AS ("
+            "  SELECT o.id FROM orders o"
+            "   WHERE o.status = 'COMPLETED'"
+            "     AND o.paid_at >= ($1::date)::timestamp AT TIME ZONE $2"
+            "     AND o.paid_at < ($1::date + 1)::timestamp AT TIME ZONE $2)"
+            "SELECT 'P', i.product_id, sum(i.quantity)::bigint FROM paid JOIN order_items i ON i.order_id = paid.id"
+            " GROUP BY i.product_id "
+            "UNION ALL "
+            "SELECT 'E', e.id, 0 FROM paid JOIN outbox_events e"
+            "    ON e.aggregate_id = paid.id AND e.event_type = 'OrderCompleted'",
+            date.iso(), time_zone_);
+        app::DaySales sales;
+        for (int i = 0; i < r.rows(); ++i) {
+            if (r.text(i, 0) == "P") {
+                sales.totals.push_back(domain::RankingEntry{r.int64(i, 1), r.int64(i, 2)});
+            } else {
+                sales.event_ids.push_back(r.int64(i, 1));
+            }
+        }
+        co_await with(sales);
+        co_return;
+    });
+}
+
+}  // namespace ec::infra::pg
