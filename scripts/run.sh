@@ -130,6 +130,7 @@ cat <<EOF
    curl -s $base/api/users/1/balance
    curl -s -X POST $base/api/users/1/balance/charge -H 'Content-Type: application/json' -d '{"amount":10000,"idempotencyKey":"demo-1"}'
    curl -s $base/api/products/top
+   curl -s '$base/api/products/ranking/top?limit=5'
    curl -s -X POST $base/api/orders/complete -H 'Content-Type: application/json' -d '{"userId":1,"items":[{"productId":2,"quantity":1}]}'
    curl -s $base/actuator/health
    curl -s $base/actuator/prometheus | head

@@ -153,7 +153,8 @@ int serve(const ops::AppConfig& cfg) {
                                          cfg.business.time_zone);
     infra::events::OutboxRelay outbox_relay(
         ioc, outbox, ranking_store, metrics,
-        infra::events::OutboxRelaySettings{cfg.outbox.poll_interval, cfg.outbox.linger, cfg.outbox.batch_size});
+        infra::events::OutboxRelaySettings{cfg.outbox.poll_interval, cfg.outbox.linger,
+                                           cfg.outbox.batch_size});
     app::GetRanking get_ranking(ranking_store, ranking_backups, catalog, metrics);
     app::BackupRanking backup_ranking(ranking_store, ranking_backups, catalog, cfg.ranking.backup.size);
     ops::PeriodicTask ranking_backup(ioc, "ranking backup", cfg.ranking.backup.interval,

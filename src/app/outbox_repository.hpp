@@ -36,8 +36,8 @@ struct DrainResult {
 };
 
 struct OutboxStats {
-    std::int64_t backlog = 0;               // unpublished, not parked
-    double oldest_age_seconds = 0;          // of the oldest of those; 0 when none
+    std::int64_t backlog = 0;       // unpublished, not parked
+    double oldest_age_seconds = 0;  // of the oldest of those; 0 when none
     std::int64_t parked = 0;
 };
 
@@ -51,8 +51,8 @@ class OutboxRepository {
 public:
     // Publishes the claimed events; returns the ones that failed (the others count as published).
     // Throwing aborts the round: nothing is marked, every event stays due.
-    using Publish = std::function<boost::asio::awaitable<std::vector<OutboxFailure>>(
-        const std::vector<OutboxEvent>&)>;
+    using Publish =
+        std::function<boost::asio::awaitable<std::vector<OutboxFailure>>(const std::vector<OutboxEvent>&)>;
     using WithDaySales = std::function<boost::asio::awaitable<void>(const DaySales&)>;
 
     virtual ~OutboxRepository() = default;

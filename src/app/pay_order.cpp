@@ -20,7 +20,8 @@ using domain::ErrorCode;
 using Kind = ReserveOutcome::Kind;
 
 PayOrder::PayOrder(PaymentRepository& payments, PaymentGateway& gateway, ProductCatalog& catalog,
-                   OutboxSignal& outbox, ops::MetricsRegistry& metrics, std::chrono::milliseconds in_progress_wait)
+                   OutboxSignal& outbox, ops::MetricsRegistry& metrics,
+                   std::chrono::milliseconds in_progress_wait)
     : payments_(payments),
       gateway_(gateway),
       catalog_(catalog),
@@ -118,7 +119,8 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
         auto receipt =
             co_await payments_.complete(order_id, user_id, key, "PG_APPROVED: " + result.transaction_id);
         if (receipt) {
-            outbox_.notify();  // the commit wrote an OrderCompleted event: publish it now, not at the next poll
+            outbox_
+                .notify();  // the commit wrote an OrderCompleted event: publish it now, not at the next poll
             co_return std::move(*receipt);
         }
         throw DomainError(ErrorCode::PaymentDeclined,

@@ -20,8 +20,8 @@ namespace ec::app {
 // Idempotent per (user, key): a replay answers the first result; a concurrent twin waits for it.
 class PayOrder {
 public:
-    PayOrder(PaymentRepository& payments, PaymentGateway& gateway, ProductCatalog& catalog, OutboxSignal& outbox,
-             ops::MetricsRegistry& metrics, std::chrono::milliseconds in_progress_wait);
+    PayOrder(PaymentRepository& payments, PaymentGateway& gateway, ProductCatalog& catalog,
+             OutboxSignal& outbox, ops::MetricsRegistry& metrics, std::chrono::milliseconds in_progress_wait);
     boost::asio::awaitable<domain::PaymentReceipt> execute(std::int64_t order_id, std::int64_t user_id,
                                                            const std::string& idempotency_key);
 

@@ -36,7 +36,8 @@ std::optional<BusinessDate> parse_business_date(std::string_view text) {
     const auto m = number(5, 2);
     const auto d = number(8, 2);
     if (!y || !m || !d) return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*m)},
+    const std::chrono::year_month_day ymd{std::chrono::year{*y},
+                                          std::chrono::month{static_cast<unsigned>(*m)},
                                           std::chrono::day{static_cast<unsigned>(*d)}};
     if (!ymd.ok() || *y < 1) return std::nullopt;
     return BusinessDate{*y, *m, *d};
@@ -45,8 +46,8 @@ std::optional<BusinessDate> parse_business_date(std::string_view text) {
 BusinessDate require_business_date(std::string_view text, std::string_view field) {
     auto date = parse_business_date(text);
     if (!date) {
-        throw DomainError(ErrorCode::InvalidInput, "Invalid " + std::string(field) + ": '" + std::string(text) +
-                                                       "' (expected a date yyyy-MM-dd)");
+        throw DomainError(ErrorCode::InvalidInput, "Invalid " + std::string(field) + ": '" +
+                                                       std::string(text) + "' (expected a date yyyy-MM-dd)");
     }
     return *date;
 }
@@ -73,7 +74,8 @@ void order_ranking(std::vector<RankingEntry>& entries, std::size_t limit) {
     if (entries.size() > limit) entries.resize(limit);
 }
 
-std::int64_t rank_among(std::int64_t product_id, std::int64_t above, const std::vector<std::int64_t>& tied_ids) {
+std::int64_t rank_among(std::int64_t product_id, std::int64_t above,
+                        const std::vector<std::int64_t>& tied_ids) {
     const auto smaller = std::count_if(tied_ids.begin(), tied_ids.end(),
                                        [product_id](std::int64_t id) { return id < product_id; });
     return 1 + above + static_cast<std::int64_t>(smaller);

@@ -42,7 +42,8 @@ void order_ranking(std::vector<RankingEntry>& entries, std::size_t limit);
 
 // 1-based rank of `product_id` among products with these counts: 1 + those with more units + those
 // with as many units and a smaller id.
-std::int64_t rank_among(std::int64_t product_id, std::int64_t above, const std::vector<std::int64_t>& tied_ids);
+std::int64_t rank_among(std::int64_t product_id, std::int64_t above,
+                        const std::vector<std::int64_t>& tied_ids);
 
 inline constexpr int kRankingDefaultLimit = 10;
 inline constexpr int kRankingMaxLimit = 100;

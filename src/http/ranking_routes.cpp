@@ -20,22 +20,24 @@ std::optional<domain::BusinessDate> date_param(const RequestContext& ctx) {
 }  // namespace
 
 void register_ranking_routes(Router& router, app::GetRanking& ranking) {
-    router.add(bhttp::verb::get, "/api/products/ranking/top", [&ranking](RequestContext& ctx) -> awaitable<Response> {
-        const auto date = date_param(ctx);
-        const int limit = domain::ranking_limit(ctx.query_int("limit"));
-        const auto answer = co_await ranking.top(date, limit);
-        bj::array list;
-        list.reserve(answer.rankings.size());
-        for (const auto& r : answer.rankings) {
-            list.push_back(bj::object{{"rank", r.rank},
-                                      {"productId", r.product_id},
-                                      {"productName", r.product_name},
-                                      {"salesCount", r.sales_count}});
-        }
-        co_return json_response(bhttp::status::ok, bj::object{{"date", answer.date.iso()},
-                                                               {"rankings", std::move(list)},
-                                                               {"source", domain::source_name(answer.source)}});
-    });
+    router.add(bhttp::verb::get, "/api/products/ranking/top",
+               [&ranking](RequestContext& ctx) -> awaitable<Response> {
+                   const auto date = date_param(ctx);
+                   const int limit = domain::ranking_limit(ctx.query_int("limit"));
+                   const auto answer = co_await ranking.top(date, limit);
+                   bj::array list;
+                   list.reserve(answer.rankings.size());
+                   for (const auto& r : answer.rankings) {
+                       list.push_back(bj::object{{"rank", r.rank},
+                                                 {"productId", r.product_id},
+                                                 {"productName", r.product_name},
+                                                 {"salesCount", r.sales_count}});
+                   }
+                   co_return json_response(bhttp::status::ok,
+                                           bj::object{{"date", answer.date.iso()},
+                                                      {"rankings", std::move(list)},
+                                                      {"source", domain::source_name(answer.source)}});
+               });
 
     router.add(bhttp::verb::get, "/api/products/ranking/product/{productId}",
                [&ranking](RequestContext& ctx) -> awaitable<Response> {

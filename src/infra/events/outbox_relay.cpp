@@ -32,7 +32,8 @@ domain::OrderCompleted parse_order_completed(std::int64_t event_id, std::string_
     e.paid_at_us = v.at("paidAtUs").to_number<std::int64_t>();
     for (const auto& item : v.at("items").as_array()) {
         const auto& line = item.as_object();
-        e.items.push_back({line.at("productId").to_number<std::int64_t>(), line.at("quantity").to_number<std::int64_t>()});
+        e.items.push_back(
+            {line.at("productId").to_number<std::int64_t>(), line.at("quantity").to_number<std::int64_t>()});
     }
     return e;
 }
@@ -46,8 +47,8 @@ std::int64_t now_us() {
 }
 
 // Commit-to-visible: 1 ms .. 10 s.
-const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1,
-                                      0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
+const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075,
+                                      0.1,   0.25,   0.5,   1.0,  2.5,   5.0,  10.0};
 
 }  // namespace
 
@@ -61,8 +62,9 @@ struct OutboxRelay::State : std::enable_shared_from_this<State> {
           ranking(r),
           settings(s),
           published(m.counter("outbox_events_published_total", "Outbox events published to Redis")),
-          duplicates(m.counter("outbox_events_duplicate_total",
-                               "Outbox events found already applied (a retry after a crash or a lost reply)")),
+          duplicates(
+              m.counter("outbox_events_duplicate_total",
+                        "Outbox events found already applied (a retry after a crash or a lost reply)")),
           failed(m.counter("outbox_events_failed_total", "Failed attempts at publishing an outbox event")),
           parked(m.counter("outbox_events_parked_total", "Outbox events parked after too many failures")),
           backlog(m.gauge("outbox_backlog", "Outbox events waiting to be published (not parked)")),
@@ -109,7 +111,8 @@ OutboxRelay::~OutboxRelay() {
 }
 
 void OutboxRelay::start() {
-    asio::co_spawn(state_->strand, [state = state_]() { return state->run(); }, asio::detached);
+    asio::co_spawn(
+        state_->strand, [state = state_]() { return state->run(); }, asio::detached);
 }
 
 void OutboxRelay::stop() {
@@ -150,11 +153,13 @@ awaitable<void> OutboxRelay::State::run() {
             backoff = std::chrono::milliseconds{0};
         } catch (const app::DependencyUnavailable& e) {
             outage = true;
-            backoff = std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            backoff =
+                std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
             spdlog::warn("outbox relay: {}; retrying in {} ms", e.what(), backoff.count());
         } catch (const std::exception& e) {
             outage = true;
-            backoff = std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            backoff =
+                std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
             spdlog::error("outbox relay: round failed: {}; retrying in {} ms", e.what(), backoff.count());
         }
         if (stopped) break;
@@ -175,10 +180,8 @@ awaitable<void> OutboxRelay::State::run() {
 }
 
 awaitable<app::DrainResult> OutboxRelay::State::round() {
-    auto result = co_await outbox.drain(settings.batch_size,
-                                        [this](const std::vector<app::OutboxEvent>& events) {
-                                            return publish(events);
-                                        });
+    auto result = co_await outbox.drain(
+        settings.batch_size, [this](const std::vector<app::OutboxEvent>& events) { return publish(events); });
     published.increment(static_cast<double>(result.published));
     for (const auto id : result.parked) {
         parked.increment();
@@ -190,7 +193,8 @@ awaitable<app::DrainResult> OutboxRelay::State::round() {
     co_return result;
 }
 
-awaitable<std::vector<app::OutboxFailure>> OutboxRelay::State::publish(const std::vector<app::OutboxEvent>& events) {
+awaitable<std::vector<app::OutboxFailure>> OutboxRelay::State::publish(
+    const std::vector<app::OutboxEvent>& events) {
     // All events at once: the Redis client pipelines them, so a batch costs about one round trip.
     std::vector<app::OutboxFailure> failures;
     std::exception_ptr outage;
@@ -198,8 +202,7 @@ awaitable<std::vector<app::OutboxFailure>> OutboxRelay::State::publish(const std
     asio::steady_timer done(strand, asio::steady_timer::time_point::max());
     for (const auto& event : events) {
         asio::co_spawn(
-            strand,
-            [this, &event, &failures, &outage]() { return publish_one(event, failures, outage); },
+            strand, [this, &event, &failures, &outage]() { return publish_one(event, failures, outage); },
             [&pending, &done](std::exception_ptr) {
                 if (--pending == 0) done.cancel();
             });
@@ -216,7 +219,8 @@ awaitable<void> OutboxRelay::State::publish_one(const app::OutboxEvent& event,
                                                 std::vector<app::OutboxFailure>& failures,
                                                 std::exception_ptr& outage) {
     try {
-        if (event.type != "OrderCompleted") throw std::runtime_error("unknown event type '" + event.type + "'");
+        if (event.type != "OrderCompleted")
+            throw std::runtime_error("unknown event type '" + event.type + "'");
         const auto order = parse_order_completed(event.id, event.payload);
         const bool applied = co_await ranking.apply(order);
         co_await ranking.append_completed(order);
@@ -229,7 +233,8 @@ awaitable<void> OutboxRelay::State::publish_one(const app::OutboxEvent& event,
         if (!outage) outage = std::current_exception();
     } catch (const std::exception& e) {
         failed.increment();
-        spdlog::warn("outbox relay: event {} (attempt {}) failed: {}", event.id, event.attempts + 1, e.what());
+        spdlog::warn("outbox relay: event {} (attempt {}) failed: {}", event.id, event.attempts + 1,
+                     e.what());
         failures.push_back(app::OutboxFailure{event.id, e.what()});
     }
     co_return;

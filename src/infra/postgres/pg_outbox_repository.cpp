@@ -52,7 +52,8 @@ awaitable<app::DrainResult> PgOutboxRepository::drain(int limit, Publish publish
         for (const auto& f : failures) {
             const auto parked = co_await conn.query(
                 "UPDATE outbox_events SET attempts = attempts + 1, last_error = left($2, 1000), "
-                "       next_attempt_at = now() + make_interval(secs => least($3::float8 * 2 ^ attempts, 300)), "
+                "       next_attempt_at = now() + make_interval(secs => least($3::float8 * 2 ^ attempts, "
+                "300)), "
                 "       parked = attempts + 1 >= $4 "
                 " WHERE id = $1 RETURNING parked",
                 f.id, f.error, std::to_string(backoff_s), max_attempts_);
@@ -84,7 +85,8 @@ awaitable<void> PgOutboxRepository::with_day_sales(domain::BusinessDate date, Wi
             "   WHERE o.status = 'COMPLETED'"
             "     AND o.paid_at >= ($1::date)::timestamp AT TIME ZONE $2"
             "     AND o.paid_at < ($1::date + 1)::timestamp AT TIME ZONE $2)"
-            "SELECT 'P', i.product_id, sum(i.quantity)::bigint FROM paid JOIN order_items i ON i.order_id = paid.id"
+            "SELECT 'P', i.product_id, sum(i.quantity)::bigint FROM paid JOIN order_items i ON i.order_id = "
+            "paid.id"
             " GROUP BY i.product_id "
             "UNION ALL "
             "SELECT 'E', e.id, 0 FROM paid JOIN outbox_events e"

@@ -14,8 +14,8 @@ class PgPool;
 class PgOutboxRepository final : public app::OutboxRepository {
 public:
     // `time_zone` is business.time-zone: it decides which orders belong to a day.
-    PgOutboxRepository(std::shared_ptr<PgPool> pool, int max_attempts, std::chrono::milliseconds retry_backoff,
-                       std::string time_zone)
+    PgOutboxRepository(std::shared_ptr<PgPool> pool, int max_attempts,
+                       std::chrono::milliseconds retry_backoff, std::string time_zone)
         : pool_(std::move(pool)),
           max_attempts_(max_attempts),
           retry_backoff_(retry_backoff),

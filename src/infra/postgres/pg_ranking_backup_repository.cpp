@@ -26,8 +26,8 @@ boost::asio::awaitable<std::vector<domain::RankedProduct>> PgRankingBackupReposi
     co_return rows;
 }
 
-boost::asio::awaitable<bool> PgRankingBackupRepository::replace(domain::BusinessDate date,
-                                                                const std::vector<domain::RankedProduct>& rows) {
+boost::asio::awaitable<bool> PgRankingBackupRepository::replace(
+    domain::BusinessDate date, const std::vector<domain::RankedProduct>& rows) {
     std::vector<std::int64_t> ranks;
     std::vector<std::int64_t> ids;
     std::vector<std::string> names;
@@ -41,12 +41,16 @@ boost::asio::awaitable<bool> PgRankingBackupRepository::replace(domain::Business
     co_return co_await pool_->transaction([&](PgConnection& conn) -> boost::asio::awaitable<bool> {
         const auto locked = co_await conn.execute(kBackupLock);
         if (!locked.boolean(0, 0)) co_return false;
-        co_await conn.query("DELETE FROM product_ranking_backup WHERE aggregated_date = $1::date", date.iso());
+        co_await conn.query("DELETE FROM product_ranking_backup WHERE aggregated_date = $1::date",
+                            date.iso());
         co_await conn.query(
-            "INSERT INTO product_ranking_backup (aggregated_date, ranking, product_id, product_name, sales_count) "
-            "SELECT $1::date, r, p, n, c FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bigint[]) AS t(r, p, "
+            "INSERT INTO product_ranking_backup (aggregated_date, ranking, product_id, product_name, "
+            "sales_count) "
+            "SELECT $1::date, r, p, n, c FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bigint[]) AS "
+            "t(r, p, "
             "n, c)",
-            date.iso(), array_literal(ranks), array_literal(ids), array_literal(names), array_literal(counts));
+            date.iso(), array_literal(ranks), array_literal(ids), array_literal(names),
+            array_literal(counts));
         co_return true;
     });
 }

@@ -126,7 +126,8 @@ SELECT (SELECT count(*) FROM carts_ins), (SELECT count(*) FROM items_ins)
 // sales, 15 COMPLETED orders (one per product and day, users 4..18) paid at noon of today and the two
 // days before in the business zone $1 (never in the future). GET /api/products/top then shows
 // 마우스 90, 키보드 70, 노트북 60, 헤드셋 53, 모니터 37 units (the original's aggregate rows).
-// Line prices are the catalogue prices. No outbox events: seeds are not payments.
+// Line prices are the catalogue prices. The recent sales also get the OrderCompleted outbox events a
+// payment writes (same payload), so the relay puts them in the live ranking of their days.
 constexpr const char* kDemoOrders = R"SQL(
 WITH sample (id, user_id, completed, days_ago) AS (
   VALUES (1::BIGINT, 1::BIGINT, TRUE, 45), (2, 1, TRUE, 42), (3, 1, TRUE, 39), (4, 1, TRUE, 36), (5, 1, TRUE, 33),
@@ -172,7 +173,17 @@ items_ins AS (
   FROM lines l
   WHERE l.order_id IN (SELECT id FROM orders_ins)
   ORDER BY l.order_id, l.product_id
-  RETURNING 1)
+  RETURNING 1),
+events_ins AS (
+  INSERT INTO outbox_events (event_type, aggregate_id, payload)
+  SELECT 'OrderCompleted', o.id, jsonb_build_object(
+           'orderId', o.id, 'userId', o.id - 15, 'paidAtUs', epoch_us(o.paid_at),
+           'totalAmount', (SELECT sum(l.price * l.quantity) FROM lines l WHERE l.order_id = o.id),
+           'items', (SELECT jsonb_agg(jsonb_build_object('productId', l.product_id, 'quantity', l.quantity)
+                                      ORDER BY l.product_id) FROM lines l WHERE l.order_id = o.id))
+  FROM sales_orders o
+  WHERE o.id IN (SELECT id FROM orders_ins)
+  ORDER BY o.id)
 SELECT (SELECT count(*) FROM orders_ins), (SELECT count(*) FROM items_ins)
 )SQL";
 

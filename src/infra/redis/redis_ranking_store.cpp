@@ -21,7 +21,9 @@ std::string ranking_applied_key(domain::BusinessDate date) {
 
 namespace {
 
-std::string staging_key(const std::string& live) { return live + ":rebuild"; }
+std::string staging_key(const std::string& live) {
+    return live + ":rebuild";
+}
 
 // A reply the scripts cannot produce unless Redis itself is in trouble (an error reply such as OOM
 // or a wrong-typed key): the caller treats it like Redis being unavailable.
@@ -35,7 +37,9 @@ std::int64_t score_of(const Reply& r) {
     return std::llround(std::strtod(r.str.c_str(), nullptr));
 }
 
-std::int64_t id_of(const Reply& r) { return std::strtoll(r.str.c_str(), nullptr, 10); }
+std::int64_t id_of(const Reply& r) {
+    return std::strtoll(r.str.c_str(), nullptr, 10);
+}
 
 std::int64_t seconds_of(std::chrono::milliseconds ttl) {
     return std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(ttl).count());
@@ -66,7 +70,8 @@ awaitable<std::vector<domain::RankingEntry>> RedisRankingStore::top(domain::Busi
         const auto score = score_of(top[i + 1]);
         if (score != last) entries.push_back({id_of(top[i]), score});
     }
-    for (std::size_t i = 0; i + 1 < ties.size(); i += 2) entries.push_back({id_of(ties[i]), score_of(ties[i + 1])});
+    for (std::size_t i = 0; i + 1 < ties.size(); i += 2)
+        entries.push_back({id_of(ties[i]), score_of(ties[i + 1])});
     domain::order_ranking(entries, static_cast<std::size_t>(limit));
     co_return entries;
 }

@@ -23,7 +23,8 @@ class RedisRankingStore : public app::RankingStore {
 public:
     RedisRankingStore(RedisClient& redis, std::chrono::milliseconds key_ttl, std::int64_t stream_max_length);
 
-    boost::asio::awaitable<std::vector<domain::RankingEntry>> top(domain::BusinessDate date, int limit) override;
+    boost::asio::awaitable<std::vector<domain::RankingEntry>> top(domain::BusinessDate date,
+                                                                  int limit) override;
     boost::asio::awaitable<std::optional<Position>> position(domain::BusinessDate date,
                                                              std::int64_t product_id) override;
     boost::asio::awaitable<bool> apply(const domain::OrderCompleted& event) override;
