@@ -26,7 +26,7 @@ std::vector<domain::RankedProduct> with_names(const std::vector<domain::RankingE
 }
 
 GetRanking::GetRanking(RankingStore& store, RankingBackupRepository& backup, ProductCatalog& catalog,
-                       ops::MetricsRegistry& metrics)
+                       ops::MetricsRegistry& metrics, std::chrono::milliseconds cache_ttl)
     : store_(store),
       backup_(backup),
       catalog_(catalog),
@@ -35,11 +35,48 @@ GetRanking::GetRanking(RankingStore& store, RankingBackupRepository& backup, Pro
                                        {{"source", "backup"}})),
       fallback_none_(metrics.counter("ranking_fallback_total",
                                      "Ranking answers not served from Redis, by what served them",
-                                     {{"source", "none"}})) {}
+                                     {{"source", "none"}})),
+      cache_ttl_(cache_ttl) {}
+
+void GetRanking::invalidate() {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+    cache_.clear();
+}
+
+std::optional<std::vector<domain::RankedProduct>> GetRanking::cached(domain::BusinessDate date, int limit) {
+    if (cache_ttl_.count() == 0) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    const auto it = cache_.find({date, limit});
+    if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.loaded_at >= cache_ttl_) {
+        return std::nullopt;
+    }
+    return it->second.rankings;
+}
+
+void GetRanking::keep(domain::BusinessDate date, int limit, std::vector<domain::RankedProduct> rankings,
+                      std::uint64_t generation, std::chrono::steady_clock::time_point started) {
+    if (cache_ttl_.count() == 0) return;
+    std::lock_guard lock(mutex_);
+    if (generation != generation_) return;     // the ranking changed while this was read
+    if (cache_.size() > 1000) cache_.clear();  // bounded: dates and limits are client-chosen
+    cache_[{date, limit}] = Cached{std::move(rankings), started};
+}
 
 awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> date, int limit) {
     RankingAnswer answer;
     answer.date = date.value_or(domain::business_today());
+    if (auto hit = cached(answer.date, limit)) {
+        answer.rankings = std::move(*hit);
+        answer.source = domain::RankingSource::Redis;
+        co_return answer;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    std::uint64_t generation = 0;
+    {
+        std::lock_guard lock(mutex_);
+        generation = generation_;
+    }
     std::vector<domain::RankingEntry> live;
     try {
         live = co_await store_.top(answer.date, limit);
@@ -50,6 +87,7 @@ awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> dat
         const auto catalog = co_await catalog_.snapshot();
         answer.rankings = with_names(live, catalog);
         answer.source = domain::RankingSource::Redis;
+        keep(answer.date, limit, answer.rankings, generation, started);
         co_return answer;
     }
     answer.rankings = co_await from_backup(answer.date, limit);

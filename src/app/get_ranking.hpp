@@ -3,9 +3,18 @@
 // with product names from the in-process catalogue; when Redis cannot answer (error, timeout,
 // breaker open) or the day is empty, the PostgreSQL backup of that day; when that is empty too,
 // nothing. Never fails because Redis is down.
+//
+// Answers read from Redis are kept for `cache_ttl`, and dropped at once when this instance's outbox
+// relay changes the ranking (invalidate()): a hot leaderboard is read far more often than it
+// changes, and the round trip to Redis is most of its cost. Changes applied by other instances are
+// seen within `cache_ttl`; 0 turns the cache off.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "app/product_catalog.hpp"
@@ -37,14 +46,24 @@ struct ProductRankAnswer {
 class GetRanking {
 public:
     GetRanking(RankingStore& store, RankingBackupRepository& backup, ProductCatalog& catalog,
-               ops::MetricsRegistry& metrics);
+               ops::MetricsRegistry& metrics, std::chrono::milliseconds cache_ttl);
 
     // `date` defaults to today in the business zone; `limit` is already validated (1..100).
     boost::asio::awaitable<RankingAnswer> top(std::optional<domain::BusinessDate> date, int limit);
     boost::asio::awaitable<ProductRankAnswer> product(std::int64_t product_id,
                                                       std::optional<domain::BusinessDate> date);
+    // The live ranking changed (called by the outbox relay after it applied events).
+    void invalidate();
 
 private:
+    struct Cached {
+        std::vector<domain::RankedProduct> rankings;
+        std::chrono::steady_clock::time_point loaded_at;
+    };
+    std::optional<std::vector<domain::RankedProduct>> cached(domain::BusinessDate date, int limit);
+    void keep(domain::BusinessDate date, int limit, std::vector<domain::RankedProduct> rankings,
+              std::uint64_t generation, std::chrono::steady_clock::time_point started);
+
     boost::asio::awaitable<std::vector<domain::RankedProduct>> from_backup(domain::BusinessDate date,
                                                                            int limit);
 
@@ -53,6 +72,10 @@ private:
     ProductCatalog& catalog_;
     ops::Counter& fallback_backup_;
     ops::Counter& fallback_none_;
+    std::chrono::milliseconds cache_ttl_;
+    std::mutex mutex_;
+    std::map<std::pair<domain::BusinessDate, int>, Cached> cache_;
+    std::uint64_t generation_ = 0;  // bumped by invalidate(); a read started before it is not kept
 };
 
 // The name a ranking shows for a product missing from the catalogue (deleted since it sold).

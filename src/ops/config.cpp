@@ -272,6 +272,8 @@ const std::vector<Binding>& schema() {
 
         b.push_back(duration_key("ranking.key-ttl", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.ranking.key_ttl; }));
+        b.push_back(duration_key("ranking.cache-ttl", Millis{0},
+                                 [](AppConfig& c) -> Millis& { return c.ranking.cache_ttl; }));
         b.push_back(duration_key("ranking.backup.interval", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.ranking.backup.interval; }));
         b.push_back(int_key("ranking.backup.size", 1, 10'000,

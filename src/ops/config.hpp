@@ -72,6 +72,7 @@ struct RankingBackupConfig {
 
 struct RankingConfig {
     Millis key_ttl{3LL * 24 * 3600 * 1000};
+    Millis cache_ttl{50};  // top-N answers are reused this long unless this instance's relay changed them
     RankingBackupConfig backup;
 };
 

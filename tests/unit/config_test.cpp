@@ -56,6 +56,7 @@ const std::vector<std::string> kAllKeys = {
     "payment.stale-after",
     "payment.recovery-interval",
     "ranking.key-ttl",
+    "ranking.cache-ttl",
     "ranking.backup.interval",
     "ranking.backup.size",
     "outbox.poll-interval",

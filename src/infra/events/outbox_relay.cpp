@@ -47,20 +47,21 @@ std::int64_t now_us() {
 }
 
 // Commit-to-visible: 1 ms .. 10 s.
-const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075,
-                                      0.1,   0.25,   0.5,   1.0,  2.5,   5.0,  10.0};
+const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05,
+                                      0.06,  0.075,  0.1,   0.15, 0.25,  0.5,  1.0,   2.5,  5.0,  10.0};
 
 }  // namespace
 
 struct OutboxRelay::State : std::enable_shared_from_this<State> {
     State(asio::io_context& ioc, app::OutboxRepository& o, app::RankingStore& r, ops::MetricsRegistry& m,
-          OutboxRelaySettings s)
+          OutboxRelaySettings s, RankingChanged changed)
         : strand(asio::make_strand(ioc)),
           wake_timer(strand),
           sleep_timer(strand),
           outbox(o),
           ranking(r),
           settings(s),
+          on_changed(std::move(changed)),
           published(m.counter("outbox_events_published_total", "Outbox events published to Redis")),
           duplicates(
               m.counter("outbox_events_duplicate_total",
@@ -88,6 +89,8 @@ struct OutboxRelay::State : std::enable_shared_from_this<State> {
     app::OutboxRepository& outbox;
     app::RankingStore& ranking;
     OutboxRelaySettings settings;
+    RankingChanged on_changed;
+    bool changed_in_round = false;
     std::atomic<bool> woken{false};
     std::atomic<bool> stopped{false};
     Clock::time_point stats_at{};
@@ -103,8 +106,9 @@ struct OutboxRelay::State : std::enable_shared_from_this<State> {
 };
 
 OutboxRelay::OutboxRelay(asio::io_context& ioc, app::OutboxRepository& outbox, app::RankingStore& ranking,
-                         ops::MetricsRegistry& metrics, OutboxRelaySettings settings)
-    : state_(std::make_shared<State>(ioc, outbox, ranking, metrics, settings)) {}
+                         ops::MetricsRegistry& metrics, OutboxRelaySettings settings,
+                         RankingChanged on_changed)
+    : state_(std::make_shared<State>(ioc, outbox, ranking, metrics, settings, std::move(on_changed))) {}
 
 OutboxRelay::~OutboxRelay() {
     stop();
@@ -211,6 +215,8 @@ awaitable<std::vector<app::OutboxFailure>> OutboxRelay::State::publish(
         boost::system::error_code ec;
         co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
+    if (changed_in_round && on_changed) on_changed();
+    changed_in_round = false;
     if (outage) std::rethrow_exception(outage);  // roll the round back; nothing is counted
     co_return failures;
 }
@@ -225,6 +231,7 @@ awaitable<void> OutboxRelay::State::publish_one(const app::OutboxEvent& event,
         const bool applied = co_await ranking.apply(order);
         co_await ranking.append_completed(order);
         if (applied) {
+            changed_in_round = true;
             lag.record(static_cast<double>(now_us() - order.paid_at_us) / 1e6);
         } else {
             duplicates.increment();

@@ -13,6 +13,7 @@
 //   retried with backoff and parked after outbox.max-attempts, with a log line and a metric.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "app/outbox_repository.hpp"
@@ -31,6 +32,9 @@ struct OutboxRelaySettings {
     int batch_size = 200;
 };
 
+// Called after a round changed the ranking in Redis (before its commit), e.g. to drop read caches.
+using RankingChanged = std::function<void()>;
+
 // The payload of an OrderCompleted outbox row (written by payment_complete() in V002); throws on
 // anything else.
 domain::OrderCompleted parse_order_completed(std::int64_t event_id, std::string_view payload);
@@ -38,7 +42,7 @@ domain::OrderCompleted parse_order_completed(std::int64_t event_id, std::string_
 class OutboxRelay final : public app::OutboxSignal {
 public:
     OutboxRelay(boost::asio::io_context& ioc, app::OutboxRepository& outbox, app::RankingStore& ranking,
-                ops::MetricsRegistry& metrics, OutboxRelaySettings settings);
+                ops::MetricsRegistry& metrics, OutboxRelaySettings settings, RankingChanged on_changed = {});
     ~OutboxRelay() override;
     OutboxRelay(const OutboxRelay&) = delete;
     OutboxRelay& operator=(const OutboxRelay&) = delete;

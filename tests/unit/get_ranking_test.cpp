@@ -1,0 +1,144 @@
+// GetRanking's choice of source (Redis, then the backup, then nothing) and its read cache, with
+// in-memory fakes of the ports.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "app/errors.hpp"
+#include "app/get_ranking.hpp"
+#include "ops/metrics.hpp"
+
+namespace ec::app {
+namespace {
+
+using boost::asio::awaitable;
+
+class FakeStore : public RankingStore {
+public:
+    std::vector<domain::RankingEntry> day;
+    bool down = false;
+    int top_calls = 0;
+
+    awaitable<std::vector<domain::RankingEntry>> top(domain::BusinessDate, int limit) override {
+        ++top_calls;
+        if (down) throw DependencyUnavailable("redis down");
+        auto entries = day;
+        domain::order_ranking(entries, static_cast<std::size_t>(limit));
+        co_return entries;
+    }
+    awaitable<std::optional<Position>> position(domain::BusinessDate, std::int64_t) override {
+        if (down) throw DependencyUnavailable("redis down");
+        co_return std::nullopt;
+    }
+    awaitable<bool> apply(const domain::OrderCompleted&) override { co_return true; }
+    awaitable<bool> append_completed(const domain::OrderCompleted&) override { co_return true; }
+    awaitable<void> replace_day(domain::BusinessDate, const std::vector<domain::RankingEntry>&,
+                                const std::vector<std::int64_t>&) override {
+        co_return;
+    }
+};
+
+class FakeBackup : public RankingBackupRepository {
+public:
+    std::vector<domain::RankedProduct> rows;
+    bool down = false;
+    awaitable<std::vector<domain::RankedProduct>> load(domain::BusinessDate, int limit) override {
+        if (down) throw DependencyUnavailable("postgres down");
+        auto out = rows;
+        if (out.size() > static_cast<std::size_t>(limit)) out.resize(static_cast<std::size_t>(limit));
+        co_return out;
+    }
+    awaitable<bool> replace(domain::BusinessDate, const std::vector<domain::RankedProduct>&) override {
+        co_return true;
+    }
+};
+
+class FakeProducts : public ProductRepository {
+public:
+    awaitable<std::vector<domain::Product>> all() override {
+        std::vector<domain::Product> out;
+        for (std::int64_t id = 1; id <= 3; ++id) {
+            domain::Product p;
+            p.id = id;
+            p.name = "P" + std::to_string(id);
+            out.push_back(p);
+        }
+        co_return out;
+    }
+    awaitable<std::vector<domain::TopProduct>> top_selling(int, int, const std::string&) override {
+        co_return std::vector<domain::TopProduct>{};
+    }
+};
+
+template <class T>
+T run(awaitable<T> task) {
+    boost::asio::io_context ioc;
+    auto fut = boost::asio::co_spawn(ioc, std::move(task), boost::asio::use_future);
+    ioc.run();
+    return fut.get();
+}
+
+class GetRankingTest : public ::testing::Test {
+protected:
+    FakeStore store;
+    FakeBackup backup;
+    FakeProducts products;
+    ProductCatalog catalog{products, std::chrono::seconds(60)};
+    ops::MetricsRegistry metrics;
+    const domain::BusinessDate day{2026, 11, 25};
+};
+
+TEST_F(GetRankingTest, RedisAnswersWithCatalogueNamesAndTheUnknownPlaceholder) {
+    store.day = {{2, 5}, {9, 5}, {1, 7}};
+    GetRanking ranking(store, backup, catalog, metrics, std::chrono::milliseconds{0});
+    const auto a = run(ranking.top(day, 10));
+    EXPECT_EQ(a.source, domain::RankingSource::Redis);
+    ASSERT_EQ(a.rankings.size(), 3U);
+    EXPECT_EQ(a.rankings[0].product_name, "P1");
+    EXPECT_EQ(a.rankings[1].product_id, 2);
+    EXPECT_EQ(a.rankings[2].product_name, kUnknownProductName);
+    EXPECT_EQ(a.rankings[2].rank, 3);
+}
+
+TEST_F(GetRankingTest, RedisDownOrEmptyFallsBackToTheBackupThenToNothing) {
+    backup.rows = {{1, 3, "P3", 40}};
+    GetRanking ranking(store, backup, catalog, metrics, std::chrono::milliseconds{0});
+    EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::Backup);  // empty day
+    store.down = true;
+    const auto a = run(ranking.top(day, 10));
+    EXPECT_EQ(a.source, domain::RankingSource::Backup);
+    ASSERT_EQ(a.rankings.size(), 1U);
+    EXPECT_EQ(a.rankings[0].sales_count, 40);
+    const auto p = run(ranking.product(3, day));
+    EXPECT_EQ(p.source, domain::RankingSource::Backup);
+    EXPECT_EQ(p.rank, 1);
+    backup.down = true;  // the backup's database is down too: still an answer, never an exception
+    const auto none = run(ranking.top(day, 10));
+    EXPECT_EQ(none.source, domain::RankingSource::None);
+    EXPECT_TRUE(none.rankings.empty());
+    EXPECT_EQ(run(ranking.product(3, day)).rank, -1);
+}
+
+TEST_F(GetRankingTest, AnswersAreReusedUntilTheRelayChangesTheRanking) {
+    store.day = {{1, 7}};
+    GetRanking ranking(store, backup, catalog, metrics, std::chrono::seconds(60));
+    run(ranking.top(day, 10));
+    store.day = {{1, 8}};
+    EXPECT_EQ(run(ranking.top(day, 10)).rankings[0].sales_count, 7);  // cached
+    EXPECT_EQ(store.top_calls, 1);
+    EXPECT_EQ(run(ranking.top(day, 5)).rankings[0].sales_count, 8);  // another limit, another entry
+    ranking.invalidate();
+    EXPECT_EQ(run(ranking.top(day, 10)).rankings[0].sales_count, 8);
+    EXPECT_EQ(store.top_calls, 3);
+    // Fallback answers are not cached: Redis coming back is seen at once.
+    store.down = true;
+    ranking.invalidate();
+    EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::None);
+    store.down = false;
+    EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::Redis);
+}
+
+}  // namespace
+}  // namespace ec::app
