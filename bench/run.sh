@@ -14,6 +14,9 @@
 # bench/results/latest.md. For every run it also reports the CPU time each process spent per
 # request (application, PostgreSQL, nginx, load generator; per paid order for order + pay).
 # Everything it started is stopped and the temp dir removed on exit.
+# Order + pay also reports, per run, the commit-to-visible lag of the ranking (the increase of the
+# histogram outbox_visible_lag_seconds during the run: p99 bucket bound and mean), and its final
+# check that the outbox drained and that today's Redis ranking holds exactly the units paid.
 #
 # Usage: bench/run.sh [--quick] [--runs N] [--duration S] [--wait-idle S] [--only NAME[,...]]
 #                     [--output FILE] [--perf DIR]
@@ -25,7 +28,7 @@
 #                  processes took meanwhile ("foreign CPU"): a run above 10% is repeated (up to
 #                  twice), after which it is kept and the report flags it as disturbed
 #   --only LIST    run only these scenarios (names as listed by --list); order_pay brings its
-#                  reference pgbench_tpcb along
+#                  reference pgbench_tpcb along, ranking_top its reference nginx_static
 #   --output FILE  write the markdown report to FILE (default bench/results/latest.md)
 #   --list         list the scenarios and exit
 #   --perf DIR     after the measured runs of each application scenario, one extra (uncounted) run
@@ -122,6 +125,8 @@ declare -A SC_LABEL=() SC_UNIT=() SC_KIND=()
 # results, per scenario: medians and the per-run values (space separated)
 declare -A RES_TPUT=() RES_P99=() RES_ERR=() RES_RUNS_TPUT=() RES_RUNS_P99=() RES_NOTE=() RES_FOREIGN=() RES_APP_US=() RES_PG_US=() RES_NGINX_US=()
 declare -A RES_CLIENT_US=()
+# order_pay: commit-to-visible lag per kept run (p99 bucket bound in ms, mean ms, observations)
+LAG_P99S=() LAG_MEANS=() LAG_COUNTS=()
 TARGETS=()          # "ratio|<scenario>|<reference scenario>|<factor>", "p99|<scenario>|<max ms>",
                     # "rss|<key>|<max MiB>", "info|<scenario>|<reference scenario>"
 declare -A RSS_MB=() RSS_LABEL=()
@@ -137,6 +142,7 @@ add_ratio_target() { TARGETS+=("ratio|$1|$2|$3"); }
 add_info_ratio() { TARGETS+=("info|$1|$2"); } # a ratio worth showing, without a target
 add_p99_target() { TARGETS+=("p99|$1|$2"); }
 add_rss_target() { TARGETS+=("rss|$1|$2"); }
+add_lag_target() { TARGETS+=("lag|$1|$2"); } # commit-to-visible lag p99 (order_pay only)
 
 # The scenarios, in run order. References first, each just before the application scenario it
 # is compared with.
@@ -146,6 +152,7 @@ register_scenario pgbench_select_hot "pgbench -S -M prepared, scale 1 (reference
 register_scenario get_balance "GET /api/users/{id}/balance" RPS app
 register_scenario pgbench_simple_update "pgbench -N (reference)" TPS ref
 register_scenario post_charge "POST /api/users/{id}/balance/charge" RPS app
+register_scenario ranking_top "GET /api/products/ranking/top?limit=10 (100 products ranked)" RPS app
 register_scenario pgbench_tpcb "pgbench TPC-B-like (reference)" TPS ref
 register_scenario order_pay "POST /api/orders + POST /api/orders/{id}/payment (wrk -c$ORDER_PAY_CONNECTIONS)" "paid orders/s" app
 
@@ -155,10 +162,16 @@ add_ratio_target get_balance nginx_static 0.15
 add_info_ratio get_balance pgbench_select_hot
 add_p99_target get_balance 10
 add_ratio_target post_charge pgbench_simple_update 0.5
+# Targets (issue "Sales ranking"): the top 10 from Redis ≥ 0.3 × nginx static RPS, p99 ≤ 5 ms at
+# 100 connections (and the commit-to-visible lag below).
+add_ratio_target ranking_top nginx_static 0.3
+add_p99_target ranking_top 5
 # Targets (issue "Commerce core"): paid orders/s ≥ 0.5 × pgbench TPC-B-like TPS, p99 ≤ 50 ms at 64
 # connections.
 add_ratio_target order_pay pgbench_tpcb 0.5
 add_p99_target order_pay 50
+# Target (issue "Sales ranking"): commit-to-visible lag of paid orders p99 ≤ 100 ms under order + pay.
+add_lag_target order_pay 100
 add_rss_target idle 30
 add_rss_target conns 100
 add_rss_target conns_after 100
@@ -172,9 +185,11 @@ if [[ -n "$ONLY" ]]; then
     for s in "${only_list[@]}"; do
         [[ -n "${SC_LABEL[$s]:-}" ]] || die "unknown scenario '$s' (see --list)"
     done
-    # order + pay is judged against pgbench TPC-B-like of the same run: selecting it selects both
+    # order + pay is judged against pgbench TPC-B-like of the same run, the ranking against nginx:
+    # selecting one selects its reference too
     for s in "${only_list[@]}"; do
         [[ "$s" == order_pay ]] && only_list+=(pgbench_tpcb)
+        [[ "$s" == ranking_top ]] && only_list+=(nginx_static)
     done
     selected=()
     for s in "${SCENARIOS[@]}"; do
@@ -356,6 +371,21 @@ measure_conns_rss() {
 }
 
 app_psql() { "$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d ecommerce -X -qtA -c "$1"; }
+bench_redis() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+
+# The ranking's day: "today" in the business zone (business.time-zone), as yyyyMMdd, and its key.
+business_day() { TZ=Asia/Seoul date +%Y%m%d; }
+ranking_key() { echo "ranking:product:orders:daily:{$1}"; }
+
+# prom_scrape FILE: saves /actuator/prometheus to FILE.
+prom_scrape() {
+    curl -fsS --max-time 5 "http://127.0.0.1:$APP_PORT/actuator/prometheus" >"$1" ||
+        die "GET /actuator/prometheus failed"
+}
+# prom_value FILE NAME: the value of the unlabelled sample NAME in a saved scrape ("?" if absent).
+prom_value() { awk -v n="$1" '$1 == n { v = $2 } END { print (v == "" ? "?" : v) }' "$2"; }
+# outbox_backlog_sql: outbox events not yet published (parked ones included).
+outbox_backlog_sql() { app_psql "SELECT count(*) FROM outbox_events WHERE published_at IS NULL"; }
 
 # cost_text SCENARIO APP PG NGINX CLIENT: "application 62, PostgreSQL 56, wrk 20" (the
 # processes that serve SCENARIO), values in CPU µs per request.
@@ -558,37 +588,165 @@ scenario_post_charge() {
 prepare_pgbench_tpcb() { pgbench_init pgbench "$PGBENCH_SCALE"; }
 scenario_pgbench_tpcb() { pgbench_measure pgbench; }
 
-# order_pay: every connection creates an order for one unit of a product of a 100-product catalogue
-# and pays it (bench/lua/order_pay.lua); users round-robin over ORDER_PAY_FIRST_USER..LAST_USER,
-# products round-robin over the catalogue (a shop sells more than one product: with a single one,
-# every payment would queue on that product's row lock). Setup: the products with ample stock
-# (10^9 each, price 1,000) and balances far above what the runs spend (10^12 each).
+# The benchmark catalogue, shared by order_pay and ranking_top: products BENCH-OP-1..100 with ample
+# stock (10^9 each, price 1,000), consecutive ids from ORDER_PAY_PRODUCT. Created (or their stock
+# reset) by bench_products, which also waits until the application's product catalogue serves them.
 ORDER_PAY_PRODUCTS=100
 ORDER_PAY_PRODUCT=""  # the first product id; the catalogue is ORDER_PAY_PRODUCT .. +ORDER_PAY_PRODUCTS-1
-ORDER_PAY_STOCK0=""
-ORDER_PAY_COMPLETED0=""
-prepare_order_pay() {
-    local users
+bench_products() {
     ORDER_PAY_PRODUCT=$(app_psql "WITH p AS (
         INSERT INTO products (product_code, name, description, price, category, stock)
         SELECT 'BENCH-OP-' || i, '벤치마크 상품 ' || i, 'bench/run.sh order_pay', 1000, '벤치마크', 1000000000
           FROM generate_series(1, $ORDER_PAY_PRODUCTS) i
         ON CONFLICT (product_code) DO UPDATE SET price = EXCLUDED.price, stock = EXCLUDED.stock, updated_at = now()
         RETURNING id) SELECT CASE WHEN max(id) - min(id) = count(*) - 1 THEN min(id) END FROM p")
-    [[ "$ORDER_PAY_PRODUCT" =~ ^[0-9]+$ ]] || die "order_pay: could not create $ORDER_PAY_PRODUCTS consecutive products ('$ORDER_PAY_PRODUCT')"
+    [[ "$ORDER_PAY_PRODUCT" =~ ^[0-9]+$ ]] || die "could not create $ORDER_PAY_PRODUCTS consecutive benchmark products ('$ORDER_PAY_PRODUCT')"
+    # the application's product cache may not know the products yet: wait until it serves the last
+    local i
+    for ((i = 0; i < 50; i++)); do
+        curl -fsS --max-time 2 "http://127.0.0.1:$APP_PORT/api/products/$((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1))" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+
+# ranking_top: GET /api/products/ranking/top?limit=10 while today's Redis ranking holds the 100
+# benchmark products. Setup: ZADD of the 100 product ids into today's day key with distinct scores
+# ((i × 7919) mod 1000 + 1 for the i-th product: 7919 is prime to 1000), then one checked request:
+# it must answer source "redis" with the expected 10 products, units and names, else the benchmark
+# stops. After each run the check is repeated (a failure counts as an error of that run).
+RANKING_DAY=""
+RANKING_EXPECTED=""  # file: the expected top 10, "productId salesCount name" per line
+prepare_ranking_top() {
+    local key i args=() added cnt
+    bench_products
+    RANKING_DAY=$(business_day)
+    key=$(ranking_key "$RANKING_DAY")
+    for ((i = 0; i < ORDER_PAY_PRODUCTS; i++)); do
+        args+=("$(((i * 7919) % 1000 + 1))" "$((ORDER_PAY_PRODUCT + i))")
+    done
+    added=$(bench_redis ZADD "$key" "${args[@]}") || die "ranking_top: ZADD $key failed"
+    cnt=$(bench_redis ZCARD "$key")
+    ((cnt >= ORDER_PAY_PRODUCTS)) || die "ranking_top: $key holds $cnt members after ZADD (added $added)"
+    RANKING_EXPECTED=$WORK/ranking_expected.txt
+    app_psql "SELECT id || ' ' || ((id - $ORDER_PAY_PRODUCT) * 7919 % 1000 + 1) || ' ' || name FROM products
+        WHERE id BETWEEN $ORDER_PAY_PRODUCT AND $((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1))
+        ORDER BY (id - $ORDER_PAY_PRODUCT) * 7919 % 1000 DESC LIMIT 10" >"$RANKING_EXPECTED"
+    # the product names come from the application's catalogue: give it a moment to know them all
+    for ((i = 0; i < 50; i++)); do
+        ranking_check >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    ranking_check >&2 || die "ranking_top: GET /api/products/ranking/top?limit=10 does not answer today's Redis ranking (see above)"
+    info "ranking_top: $key holds $cnt products (ids $ORDER_PAY_PRODUCT..$((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1)), scores 1..1000); the top 10 answers source redis as expected"
+}
+# ranking_check: one GET of the top 10; prints what is wrong (and the body) and fails unless it
+# is HTTP 200 with date = today (business zone), source "redis" and exactly the expected 10 rows.
+ranking_check() {
+    local body status
+    body=$(curl -sS --max-time 5 -w '\n%{http_code}' "http://127.0.0.1:$APP_PORT/api/products/ranking/top?limit=10" 2>&1) || true
+    status=${body##*$'\n'}
+    body=${body%$'\n'*}
+    python3 -c '
+import json, sys
+status, body, expected_file, day = sys.argv[1:5]
+problems = []
+if status != "200":
+    problems.append(f"HTTP {status}")
+else:
+    try:
+        a = json.loads(body)
+    except ValueError as e:
+        a = {}
+        problems.append(f"not JSON ({e})")
+    want_date = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+    date, source = a.get("date"), a.get("source")
+    if date != want_date:
+        problems.append(f"date {date!r}, expected {want_date}")
+    if source != "redis":
+        problems.append(f"source {source!r}, expected redis")
+    rows = a.get("rankings") or []
+    if len(rows) != 10:
+        problems.append(f"{len(rows)} rankings, expected 10")
+    with open(expected_file, encoding="utf-8") as f:
+        expected = [l.rstrip("\n").split(" ", 2) for l in f if l.strip()]
+    for i, (r, e) in enumerate(zip(rows, expected)):
+        got = (r.get("rank"), r.get("productId"), r.get("salesCount"), r.get("productName"))
+        want = (i + 1, int(e[0]), int(e[1]), e[2])
+        if got != want:
+            problems.append(f"row {i + 1}: (rank, productId, salesCount, productName) = {got}, expected {want}")
+            break
+if problems:
+    print("ranking check failed: " + "; ".join(problems) + " — body: " + body[:400])
+    sys.exit(1)
+' "$status" "$body" "$RANKING_EXPECTED" "$RANKING_DAY"
+}
+scenario_ranking_top() {
+    local line tput p99 err note problem
+    line=$(wrk_measure "http://127.0.0.1:$APP_PORT/api/products/ranking/top?limit=10")
+    read -r tput p99 err note <<<"$line"
+    if ! problem=$(ranking_check); then
+        printf '    ranking_top: after the run: %s\n' "$problem" >&2
+        err=$((err + 1))
+        note="${note:+$note; }after the run: $problem"
+    fi
+    echo "$tput $p99 $err${note:+ $note}"
+}
+
+# order_pay: every connection creates an order for one unit of a product of a 100-product catalogue
+# and pays it (bench/lua/order_pay.lua); users round-robin over ORDER_PAY_FIRST_USER..LAST_USER,
+# products round-robin over the catalogue (a shop sells more than one product: with a single one,
+# every payment would queue on that product's row lock). Setup: the benchmark products (above) and
+# balances far above what the runs spend (10^12 each).
+# Each run is bracketed by two scrapes of /actuator/prometheus (the second 1 s after wrk ends, so
+# the relay catches up): the increase of outbox_visible_lag_seconds between them is that run's
+# commit-to-visible lag (p99 = upper bound of the bucket reaching 99 % of the observations).
+# The final check waits for the outbox backlog to reach 0 and compares, for the benchmark
+# products, SUM(quantity) of COMPLETED order lines paid today (business zone) with the sum of
+# their ZSCOREs in today's ranking key (both as increases since prepare_order_pay, so that
+# ranking_top's ZADD does not count).
+ORDER_PAY_STOCK0=""
+ORDER_PAY_COMPLETED0=""
+ORDER_PAY_DAY=""
+ORDER_PAY_UNITS0=""
+ORDER_PAY_ZSUM0=""
+prepare_order_pay() {
+    local users
+    bench_products
     users=$(app_psql "WITH u AS (UPDATE users SET balance = 1000000000000, updated_at = now()
         WHERE id BETWEEN $ORDER_PAY_FIRST_USER AND $ORDER_PAY_LAST_USER RETURNING 1) SELECT count(*) FROM u")
     ((users == ORDER_PAY_LAST_USER - ORDER_PAY_FIRST_USER + 1)) ||
         die "order_pay: only $users of the users $ORDER_PAY_FIRST_USER..$ORDER_PAY_LAST_USER exist (are the load-test users seeded?)"
     ORDER_PAY_STOCK0=$(app_psql "SELECT sum(stock) FROM products WHERE id BETWEEN $ORDER_PAY_PRODUCT AND $((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1))")
     ORDER_PAY_COMPLETED0=$(order_pay_db_counts | awk '{ print $1 }')
-    # the application's product cache may not know the product yet: wait until it serves it
-    local i
-    for ((i = 0; i < 50; i++)); do
-        curl -fsS --max-time 2 "http://127.0.0.1:$APP_PORT/api/products/$ORDER_PAY_PRODUCT" >/dev/null 2>&1 && break
-        sleep 0.1
+    wait_outbox_drained 30 >/dev/null || warn "order_pay: the outbox backlog is not 0 before the runs"
+    ORDER_PAY_DAY=$(business_day)
+    ORDER_PAY_UNITS0=$(order_pay_units_today "$ORDER_PAY_DAY")
+    ORDER_PAY_ZSUM0=$(order_pay_zscore_sum "$ORDER_PAY_DAY")
+    info "order_pay: $ORDER_PAY_PRODUCTS products from id $ORDER_PAY_PRODUCT (stock $ORDER_PAY_STOCK0 in all, price 1,000), balances of users $ORDER_PAY_FIRST_USER..$ORDER_PAY_LAST_USER set to 10^12; ranking day $ORDER_PAY_DAY: $ORDER_PAY_UNITS0 units paid, ZSCORE sum $ORDER_PAY_ZSUM0 before the runs"
+}
+# order_pay_units_today DAY: SUM(quantity) of the COMPLETED order lines of the benchmark products
+# paid on DAY (yyyyMMdd, business zone).
+order_pay_units_today() {
+    app_psql "SELECT coalesce(sum(i.quantity), 0) FROM orders o JOIN order_items i ON i.order_id = o.id
+        WHERE o.status = 'COMPLETED' AND i.product_id BETWEEN $ORDER_PAY_PRODUCT AND $((ORDER_PAY_PRODUCT + ORDER_PAY_PRODUCTS - 1))
+          AND (o.paid_at AT TIME ZONE 'Asia/Seoul')::date = to_date('$1', 'YYYYMMDD')"
+}
+# order_pay_zscore_sum DAY: the sum of the benchmark products' scores in DAY's ranking key.
+order_pay_zscore_sum() {
+    local ids=() i
+    for ((i = 0; i < ORDER_PAY_PRODUCTS; i++)); do ids+=("$((ORDER_PAY_PRODUCT + i))"); done
+    bench_redis ZMSCORE "$(ranking_key "$1")" "${ids[@]}" | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+# wait_outbox_drained SECS: waits until no outbox event is unpublished; prints the seconds waited
+# and fails if the backlog is still not 0 after SECS.
+wait_outbox_drained() {
+    local start=$SECONDS n
+    while :; do
+        n=$(outbox_backlog_sql)
+        if ((n == 0)); then echo $((SECONDS - start)); return 0; fi
+        ((SECONDS - start < $1)) || { echo "$n"; return 1; }
+        sleep 0.2
     done
-    info "order_pay: $ORDER_PAY_PRODUCTS products from id $ORDER_PAY_PRODUCT (stock $ORDER_PAY_STOCK0 in all, price 1,000), balances of users $ORDER_PAY_FIRST_USER..$ORDER_PAY_LAST_USER set to 10^12"
 }
 # order_pay_db_counts: "<COMPLETED orders> <PENDING orders with a payment in flight> <outbox events>"
 # for the benchmark product.
@@ -601,7 +759,8 @@ order_pay_db_counts() {
                          AND e.aggregate_id IN (SELECT id FROM o))"
 }
 scenario_order_pay() {
-    local line stats paid_per_s
+    local line stats paid_per_s lag backlog
+    prom_scrape "$WORK/prom.before"
     # a prefix unique to this run keeps every idempotency key unique across runs
     line=$(WRK_CONNECTIONS=$ORDER_PAY_CONNECTIONS wrk_measure "http://127.0.0.1:$APP_PORT" \
         -s "$ROOT/bench/lua/order_pay.lua" -- "op$(date +%s%N)" "$ORDER_PAY_PRODUCT" \
@@ -611,7 +770,30 @@ scenario_order_pay() {
     [[ -n "$paid_per_s" ]] || die "order_pay: no bench-orderpay line in the wrk output"
     # wrk's throughput counts both requests; the result is paid orders (payments answered 200) per second
     printf '    order_pay: %s requests/s in all; %s\n' "$(fmt_num "${line%% *}")" "${stats#bench-orderpay }" >&2
+    # commit-to-visible lag of this run: let the relay catch up, scrape again, take the increase
+    sleep 1
+    prom_scrape "$WORK/prom.after"
+    lag=$(python3 "$ROOT/bench/prom_histogram.py" outbox_visible_lag_seconds "$WORK/prom.before" "$WORK/prom.after") ||
+        die "order_pay: could not read outbox_visible_lag_seconds from /actuator/prometheus"
+    backlog=$(prom_value outbox_backlog "$WORK/prom.after")
+    echo "$lag backlog=$backlog" >"$WORK/order_pay.lag.last"
+    printf '    order_pay: commit-to-visible lag over the run: %s; outbox_backlog gauge 1 s after: %s\n' "$lag" "$backlog" >&2
     echo "$paid_per_s ${line#* }"
+}
+# after_run_order_pay: (main shell, after each kept measured run) records that run's lag.
+after_run_order_pay() {
+    local count p99 mean
+    read -r count p99 mean _ <"$WORK/order_pay.lag.last"
+    count=${count#count=} p99=${p99#p99_ms=} mean=${mean#mean_ms=}
+    [[ "$p99" == "+Inf" ]] && p99=1e9 # beyond the last bucket (10 s)
+    if [[ "$p99" == "-" ]]; then
+        warn "order_pay: outbox_visible_lag_seconds recorded nothing during the run: no paid order became visible in the ranking"
+        ANY_ERRORS=1
+        p99=1e9
+    fi
+    LAG_COUNTS+=("$count")
+    LAG_P99S+=("$p99")
+    LAG_MEANS+=("$mean")
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -747,6 +929,7 @@ for sc in "${SCENARIOS[@]}"; do
             errs=$((errs + err))
             [[ -n "$note" && -z "$notes" ]] && notes="discarded run: $note"
         done
+        if declare -F "after_run_$sc" >/dev/null; then "after_run_$sc"; fi
         tputs+=("$tput")
         p99s+=("$p99")
         foreign+=("$fpct")
@@ -848,6 +1031,38 @@ if scenario_selected order_pay; then
         warn "$op_outbox OrderCompleted outbox events for $((op_completed + ORDER_PAY_COMPLETED0)) paid orders"
         ANY_ERRORS=1
     fi
+    # the relay must drain the outbox, and today's ranking must then hold exactly the units paid
+    if op_drain=$(wait_outbox_drained 30); then
+        outbox_check="outbox: backlog 0 (SQL: unpublished outbox_events) ${op_drain} s after the check began"
+    else
+        outbox_check="outbox: backlog still $op_drain unpublished events 30 s after the runs"
+        warn "$outbox_check"
+        ANY_ERRORS=1
+    fi
+    prom_scrape "$WORK/prom.final"
+    outbox_check+=", gauge outbox_backlog $(prom_value outbox_backlog "$WORK/prom.final"), outbox_parked $(prom_value outbox_parked "$WORK/prom.final")"
+    info "$outbox_check"
+    op_day=$(business_day)
+    op_units=$(order_pay_units_today "$ORDER_PAY_DAY")
+    op_zsum=$(order_pay_zscore_sum "$ORDER_PAY_DAY")
+    exact_check="ranking exactness (day $ORDER_PAY_DAY, key $(ranking_key "$ORDER_PAY_DAY"), the $ORDER_PAY_PRODUCTS bench products):"
+    exact_check+=" SUM(quantity) of COMPLETED lines paid that day $op_units, sum of ZSCOREs $op_zsum"
+    if [[ "$ORDER_PAY_UNITS0" != 0 || "$ORDER_PAY_ZSUM0" != 0 ]]; then
+        exact_check+=" (before the runs: $ORDER_PAY_UNITS0 and $ORDER_PAY_ZSUM0; increases $((op_units - ORDER_PAY_UNITS0)) and $((op_zsum - ORDER_PAY_ZSUM0)))"
+    fi
+    if ((op_units - ORDER_PAY_UNITS0 == op_zsum - ORDER_PAY_ZSUM0)); then
+        exact_check+=": equal"
+        info "$exact_check"
+    else
+        exact_check+=": DIFFERENT by $(((op_zsum - ORDER_PAY_ZSUM0) - (op_units - ORDER_PAY_UNITS0))) units"
+        warn "$exact_check"
+        ANY_ERRORS=1
+    fi
+    if [[ "$op_day" != "$ORDER_PAY_DAY" ]]; then
+        exact_check+=" (the business day changed to $op_day during the runs: units paid after midnight are in the next day's key)"
+        warn "the business day changed during the runs; the exactness check covers $ORDER_PAY_DAY only"
+    fi
+    order_pay_check+=$'\n'"$outbox_check"$'\n'"$exact_check"
 fi
 RSS_MB[after]=$(rss_mb "$APP_PID")
 RSS_MB[peak]=$(hwm_mb "$APP_PID")
@@ -909,6 +1124,18 @@ for t in "${TARGETS[@]}"; do
             row "${SC_LABEL[$a]}" "$(fmt_num "${RES_TPUT[$a]}") ${SC_UNIT[$a]}" "$(fmt_ms "${RES_P99[$a]}")" \
                 "${RES_ERR[$a]}" "-" "p99 ≤ $b ms" "$RESULT"
             ;;
+        lag)
+            scenario_selected "$a" || continue
+            ((${#LAG_P99S[@]})) || continue
+            lag_p99=$(median "${LAG_P99S[@]}")
+            lag_mean=$(median "${LAG_MEANS[@]}")
+            passed=0; ge "$b" "$lag_p99" && passed=1
+            judge $passed "${RES_ERR[$a]}"
+            lag_shown=$(fmt_ms "$lag_p99"); ge "$lag_p99" 1e9 && lag_shown="> 10000"
+            row "outbox commit-to-visible lag during ${SC_LABEL[$a]} (p99 = histogram bucket bound)" \
+                "$(fmt_num "${RES_TPUT[$a]}") ${SC_UNIT[$a]}" "$lag_shown" "${RES_ERR[$a]}" \
+                "mean $(fmt_ms "$lag_mean") ms" "lag p99 ≤ $b ms" "$RESULT"
+            ;;
         rss)
             passed=0; ge "$b" "${RSS_MB[$a]}" && passed=1
             rss_err=0
@@ -961,9 +1188,17 @@ info "per-run values:"
 for sc in "${SCENARIOS[@]}"; do
     info "  ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
 done
+lag_runs=""
+if ((${#LAG_P99S[@]})); then
+    lag_runs="commit-to-visible lag per run (order + pay; outbox_visible_lag_seconds increase): p99 $(for v in "${LAG_P99S[@]}"; do if ge "$v" 1e9; then echo '>10000'; else fmt_ms "$v"; fi; done | paste -sd/ -) ms;"
+    lag_runs+=" mean $(for v in "${LAG_MEANS[@]}"; do fmt_ms "$v"; done | paste -sd/ -) ms; observations $(printf '%s\n' "${LAG_COUNTS[@]}" | paste -sd/ -)"
+    info "  $lag_runs"
+fi
 info "application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
 [[ -n "$charge_check" ]] && info "$charge_check"
-[[ -n "$order_pay_check" ]] && info "$order_pay_check"
+if [[ -n "$order_pay_check" ]]; then
+    while IFS= read -r l; do info "$l"; done <<<"$order_pay_check"
+fi
 echo
 info "CPU cost per request or transaction, µs (medians; CPU time of each process during a run / requests served):"
 cost_rows
@@ -995,9 +1230,12 @@ mkdir -p "$(dirname "$RESULTS_MD")"
     for sc in "${SCENARIOS[@]}"; do
         echo "- ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
     done
+    [[ -n "$lag_runs" ]] && echo "- $lag_runs"
     echo "- application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
     [[ -n "$charge_check" ]] && echo "- $charge_check"
-    [[ -n "$order_pay_check" ]] && echo "- $order_pay_check"
+    if [[ -n "$order_pay_check" ]]; then
+        while IFS= read -r l; do echo "- $l"; done <<<"$order_pay_check"
+    fi
     echo
     echo "CPU cost per request or transaction in µs (medians; CPU time each process used during a run divided by the requests served; wrk/pgbench = the load generator):"
     echo
