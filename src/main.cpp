@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +24,7 @@
 #include "app/get_orders.hpp"
 #include "app/get_products.hpp"
 #include "app/get_ranking.hpp"
+#include "app/get_reservation_status.hpp"
 #include "app/get_top_products.hpp"
 #include "app/get_user.hpp"
 #include "app/issue_coupon.hpp"
@@ -30,9 +32,11 @@
 #include "app/product_catalog.hpp"
 #include "app/rebuild_ranking.hpp"
 #include "app/recover_stale_payments.hpp"
+#include "app/reserve_coupon.hpp"
 #include "app/update_cart_item.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "infra/events/coupon_issuer.hpp"
 #include "infra/events/outbox_relay.hpp"
 #include "infra/payment/mock_payment_gateway.hpp"
 #include "infra/postgres/migrator.hpp"
@@ -47,6 +51,7 @@
 #include "infra/postgres/pg_user_repository.hpp"
 #include "infra/postgres/seeder.hpp"
 #include "infra/redis/redis_client.hpp"
+#include "infra/redis/redis_coupon_gate.hpp"
 #include "infra/redis/redis_ranking_store.hpp"
 #include "ops/circuit_breaker.hpp"
 #include "ops/config.hpp"
@@ -147,6 +152,30 @@ int serve(const ops::AppConfig& cfg) {
     app::IssueCoupon issue_coupon(coupons, metrics);
     app::GetCoupons get_coupons(coupons);
 
+    // FCFS reservations (SPEC §7): validated from memory, decided in Redis, issued by the issuer.
+    // Unknown user ids are asked of the database again after 1 s (users can appear through seeding).
+    app::UserDirectory user_directory(users, std::chrono::seconds(1));
+    app::CouponCatalog coupon_catalog(coupons, cfg.products.cache_ttl);
+    infra::redis::RedisCouponGate coupon_gate(redis);
+    // The issuer's transactions get connections of their own, like the outbox relay's.
+    constexpr int kIssuerConnections = 4;
+    auto issuer_datasource = cfg.datasource;
+    issuer_datasource.pool.maximum_pool_size = kIssuerConnections;
+    issuer_datasource.pool.minimum_idle = 1;
+    auto issuer_pool = infra::pg::PgPool::create(ioc, issuer_datasource, metrics, "HikariPool-issuer");
+    infra::pg::PgCouponRepository issuer_coupons(issuer_pool);
+    infra::events::CouponIssuer coupon_issuer(
+        ioc, coupon_gate, issuer_coupons, metrics,
+        infra::events::CouponIssuerSettings{
+            cfg.coupon.issuer.consumer_name.empty() ? infra::events::default_consumer_name()
+                                                    : cfg.coupon.issuer.consumer_name,
+            cfg.coupon.issuer.batch_size, cfg.coupon.issuer.max_retries, kIssuerConnections,
+            cfg.coupon.issuer.claim_idle, cfg.coupon.issuer.block});
+    app::ReserveCoupon reserve_coupon(
+        app::ReserveCoupon::Deps{user_directory, coupon_catalog, coupons, coupon_gate, coupon_issuer},
+        metrics, cfg.coupon.reservation_ttl);
+    app::GetReservationStatus reservation_status(user_directory, coupon_catalog, coupons, coupon_gate);
+
     infra::redis::RedisRankingStore ranking_store(redis, cfg.ranking.key_ttl, cfg.outbox.stream_max_length);
     infra::pg::PgRankingBackupRepository ranking_backups(pool);
     // The relay gets a connection of its own: in the shared pool it would queue behind the requests
@@ -207,7 +236,8 @@ int serve(const ops::AppConfig& cfg) {
     http::register_product_routes(router, get_products, get_top_products);
     http::register_ranking_routes(router, get_ranking);
     http::register_cart_routes(router, add_cart_item, get_cart, update_cart_item);
-    http::register_coupon_routes(router, issue_coupon, get_coupons);
+    http::register_coupon_routes(
+        router, http::CouponUseCases{issue_coupon, get_coupons, reserve_coupon, reservation_status});
     const http::OrderUseCases order_use_cases{create_order, get_orders, pay_order, complete_order};
     http::register_order_routes(router, order_use_cases);
     http::register_actuator_routes(router, metrics, health);
@@ -215,8 +245,23 @@ int serve(const ops::AppConfig& cfg) {
     http::Server server(ioc, cfg.server, router, metrics);
     pool->start();
     outbox_pool->start();
+    issuer_pool->start();
     redis.start();
     outbox_relay.start();
+    coupon_issuer.start();
+    asio::co_spawn(
+        ioc,
+        [&user_directory]() -> asio::awaitable<void> {
+            try {
+                co_await user_directory.load();
+            } catch (const std::exception& e) {
+                // Lookups ask the database until a later start loads the directory.
+                spdlog::warn("user directory: not loaded ({}); unknown ids are looked up one by one",
+                             e.what());
+            }
+            co_return;
+        },
+        asio::detached);
     server.start();
     payment_recovery.start();
     ranking_backup.start();
@@ -228,9 +273,11 @@ int serve(const ops::AppConfig& cfg) {
         payment_recovery.stop();
         ranking_backup.stop();
         server.shutdown([&] {
-            outbox_relay.stop();  // events of in-flight payments are published; later ones at next start
+            outbox_relay.stop();   // events of in-flight payments are published; later ones at next start
+            coupon_issuer.stop();  // unsettled requests stay pending; another issuer claims them
             redis.stop();
             outbox_pool->stop();
+            issuer_pool->stop();
             pool->stop();
             ioc.stop();
         });

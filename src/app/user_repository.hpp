@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "domain/user.hpp"
 
@@ -18,6 +19,8 @@ class UserRepository {
 public:
     virtual ~UserRepository() = default;
     virtual boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::int64_t id) = 0;
+    // Up to `limit` user ids greater than `after`, ascending (to page through all users).
+    virtual boost::asio::awaitable<std::vector<std::int64_t>> ids_after(std::int64_t after, int limit) = 0;
     // Atomically: records (user, "CHARGE", key) and adds `amount`, unless the key was used before
     // (then returns the stored receipt) or the result would exceed max_balance. Same-key requests
     // running at once produce one effect; the later ones wait and replay.

@@ -18,6 +18,20 @@ std::string_view to_string(UserCouponStatus status) {
     return "AVAILABLE";
 }
 
+std::string_view to_string(ReservationStatus status) {
+    switch (status) {
+        case ReservationStatus::None:
+            return "NONE";
+        case ReservationStatus::Reserved:
+            return "RESERVED";
+        case ReservationStatus::Issued:
+            return "ISSUED";
+        case ReservationStatus::Failed:
+            return "FAILED";
+    }
+    return "NONE";
+}
+
 namespace {
 std::optional<UserCouponStatus> match(std::string_view upper) {
     if (upper == "AVAILABLE") return UserCouponStatus::Available;

@@ -17,7 +17,19 @@ struct Coupon {
     std::int64_t end_at_us = 0;
 
     std::int32_t remaining() const { return total_quantity - issued_quantity; }
+    // Issues and reservations are accepted from start to end, both inclusive.
+    bool is_open_at(std::int64_t now_us) const { return start_at_us <= now_us && now_us <= end_at_us; }
 };
+
+// Where one user stands with an FCFS reservation of one coupon (SPEC §7,
+// GET /api/coupons/{id}/reservations/{userId}).
+enum class ReservationStatus { None, Reserved, Issued, Failed };
+std::string_view to_string(ReservationStatus status);
+
+// The n-th reservation of a coupon: 1 for the first, `total` for the last (SPEC §7.2).
+inline std::int64_t reservation_sequence(std::int32_t total, std::int64_t remaining_after) {
+    return static_cast<std::int64_t>(total) - remaining_after;
+}
 
 enum class UserCouponStatus { Available, Used, Expired };
 

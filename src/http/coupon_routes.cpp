@@ -2,7 +2,9 @@
 #include <boost/json/object.hpp>
 
 #include "app/get_coupons.hpp"
+#include "app/get_reservation_status.hpp"
 #include "app/issue_coupon.hpp"
+#include "app/reserve_coupon.hpp"
 #include "http/json_codec.hpp"
 #include "http/request_context.hpp"
 #include "http/responses.hpp"
@@ -13,7 +15,11 @@ namespace ec::http {
 namespace bj = boost::json;
 using boost::asio::awaitable;
 
-void register_coupon_routes(Router& router, app::IssueCoupon& issue, app::GetCoupons& get) {
+void register_coupon_routes(Router& router, const CouponUseCases& coupons) {
+    auto& issue = coupons.issue;
+    auto& get = coupons.get;
+    auto& reserve = coupons.reserve;
+    auto& reservation_status = coupons.reservation_status;
     router.add(bhttp::verb::post, "/api/coupons/{couponId}/issue",
                [&issue](RequestContext& ctx) -> awaitable<Response> {
                    const auto coupon_id = ctx.path_id("couponId");
@@ -29,6 +35,31 @@ void register_coupon_routes(Router& router, app::IssueCoupon& issue, app::GetCou
                                                       {"issuedAt", json::local_datetime(uc.issued_at_us)},
                                                       {"expiresAt", json::local_datetime(uc.expires_at_us)},
                                                       {"remainingQuantity", issued.remaining}});
+               });
+
+    router.add(bhttp::verb::post, "/api/coupons/{couponId}/reserve",
+               [&reserve](RequestContext& ctx) -> awaitable<Response> {
+                   const auto coupon_id = ctx.path_id("couponId");
+                   const auto user_id = json::required_int64(ctx.json_body(), "userId");
+                   const auto r = co_await reserve.execute(coupon_id, user_id);
+                   co_return json_response(bhttp::status::ok,
+                                           bj::object{{"couponId", r.coupon_id},
+                                                      {"userId", r.user_id},
+                                                      {"sequenceNumber", r.sequence},
+                                                      {"status", "RESERVED"},
+                                                      {"message", "Coupon reservation completed. (#" +
+                                                                      std::to_string(r.sequence) + ")"}});
+               });
+
+    router.add(bhttp::verb::get, "/api/coupons/{couponId}/reservations/{userId}",
+               [&reservation_status](RequestContext& ctx) -> awaitable<Response> {
+                   const auto coupon_id = ctx.path_id("couponId");
+                   const auto user_id = ctx.path_id("userId");
+                   const auto status = co_await reservation_status.execute(coupon_id, user_id);
+                   co_return json_response(bhttp::status::ok,
+                                           bj::object{{"couponId", coupon_id},
+                                                      {"userId", user_id},
+                                                      {"status", domain::to_string(status)}});
                });
 
     router.add(bhttp::verb::get, "/api/coupons/{couponId}",

@@ -14,6 +14,8 @@ class GetCart;
 class UpdateCartItem;
 class IssueCoupon;
 class GetCoupons;
+class ReserveCoupon;
+class GetReservationStatus;
 class CreateOrder;
 class GetOrders;
 class PayOrder;
@@ -31,7 +33,13 @@ void register_product_routes(Router& router, app::GetProducts& get_products, app
 void register_ranking_routes(Router& router, app::GetRanking& ranking);
 void register_cart_routes(Router& router, app::AddCartItem& add, app::GetCart& get,
                           app::UpdateCartItem& update);
-void register_coupon_routes(Router& router, app::IssueCoupon& issue, app::GetCoupons& get);
+struct CouponUseCases {
+    app::IssueCoupon& issue;
+    app::GetCoupons& get;
+    app::ReserveCoupon& reserve;
+    app::GetReservationStatus& reservation_status;
+};
+void register_coupon_routes(Router& router, const CouponUseCases& coupons);
 
 struct OrderUseCases {
     app::CreateOrder& create;

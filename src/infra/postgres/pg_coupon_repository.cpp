@@ -84,4 +84,44 @@ boost::asio::awaitable<std::optional<std::vector<domain::UserCoupon>>> PgCouponR
     co_return out;
 }
 
+boost::asio::awaitable<app::ReservedIssue> PgCouponRepository::issue_reserved(std::int64_t user_id,
+                                                                              std::int64_t coupon_id) {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query("SELECT issue_reserved_coupon($1, $2)", user_id, coupon_id);
+    const auto outcome = r.text(0, 0);
+    if (outcome == "ISSUED") co_return app::ReservedIssue::Issued;
+    if (outcome == "ALREADY_ISSUED") co_return app::ReservedIssue::AlreadyIssued;
+    if (outcome == "SOLD_OUT") co_return app::ReservedIssue::SoldOut;
+    if (outcome == "COUPON_NOT_FOUND") co_return app::ReservedIssue::CouponNotFound;
+    throw std::runtime_error("unexpected reserved issue outcome: " + std::string(outcome));
+}
+
+boost::asio::awaitable<std::optional<app::GateSnapshot>> PgCouponRepository::gate_snapshot(
+    std::int64_t coupon_id) {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query("SELECT total, issued, end_us, holders FROM coupon_gate_snapshot($1)",
+                                        coupon_id);
+    if (r.rows() == 0) co_return std::nullopt;
+    app::GateSnapshot out;
+    out.total = static_cast<std::int32_t>(r.int64(0, 0));
+    out.issued = static_cast<std::int32_t>(r.int64(0, 1));
+    out.end_at_us = r.int64(0, 2);
+    const auto holders = r.text(0, 3);
+    std::size_t pos = 0;
+    while (pos < holders.size()) {
+        auto end = holders.find(',', pos);
+        if (end == std::string_view::npos) end = holders.size();
+        out.holders.push_back(std::stoll(std::string(holders.substr(pos, end - pos))));
+        pos = end + 1;
+    }
+    co_return out;
+}
+
+boost::asio::awaitable<bool> PgCouponRepository::holds(std::int64_t user_id, std::int64_t coupon_id) {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query("SELECT 1 FROM user_coupons WHERE user_id = $1 AND coupon_id = $2",
+                                        user_id, coupon_id);
+    co_return r.rows() > 0;
+}
+
 }  // namespace ec::infra::pg

@@ -14,6 +14,10 @@ public:
     boost::asio::awaitable<std::optional<domain::Coupon>> find(std::int64_t coupon_id) override;
     boost::asio::awaitable<std::optional<std::vector<domain::UserCoupon>>> of_user(
         std::int64_t user_id, std::optional<domain::UserCouponStatus> status) override;
+    boost::asio::awaitable<app::ReservedIssue> issue_reserved(std::int64_t user_id,
+                                                              std::int64_t coupon_id) override;
+    boost::asio::awaitable<std::optional<app::GateSnapshot>> gate_snapshot(std::int64_t coupon_id) override;
+    boost::asio::awaitable<bool> holds(std::int64_t user_id, std::int64_t coupon_id) override;
 
 private:
     std::shared_ptr<PgPool> pool_;

@@ -13,6 +13,15 @@ boost::asio::awaitable<std::optional<domain::User>> PgUserRepository::find_by_id
     co_return domain::User{r.int64(0, 0), r.string(0, 1), r.string(0, 2), r.int64(0, 3)};
 }
 
+boost::asio::awaitable<std::vector<std::int64_t>> PgUserRepository::ids_after(std::int64_t after, int limit) {
+    auto conn = co_await pool_->acquire();
+    auto r = co_await conn->query("SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT $2", after, limit);
+    std::vector<std::int64_t> ids;
+    ids.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
+    co_return ids;
+}
+
 boost::asio::awaitable<ChargeOutcome> PgUserRepository::charge(std::int64_t user_id, const std::string& key,
                                                                std::int64_t amount,
                                                                std::int64_t max_balance) {

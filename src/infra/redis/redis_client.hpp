@@ -42,6 +42,14 @@ public:
     using app::DependencyUnavailable::DependencyUnavailable;
 };
 
+// For replies that cannot be errors unless Redis itself is in trouble (OOM, a wrong-typed key, a
+// script that fails to load): throws RedisUnavailable naming `what`, so callers treat it like an
+// outage; returns the reply otherwise.
+inline const Reply& checked(const Reply& reply, const char* what) {
+    if (reply.is_error()) throw RedisUnavailable(std::string(what) + ": " + reply.str);
+    return reply;
+}
+
 // A Lua script kept as a .lua file under src/infra/redis/lua/ and embedded at build time.
 struct LuaScript {
     std::string name;

@@ -25,13 +25,6 @@ std::string staging_key(const std::string& live) {
     return live + ":rebuild";
 }
 
-// A reply the scripts cannot produce unless Redis itself is in trouble (an error reply such as OOM
-// or a wrong-typed key): the caller treats it like Redis being unavailable.
-const Reply& checked(const Reply& reply, const char* what) {
-    if (reply.is_error()) throw RedisUnavailable(std::string(what) + ": " + reply.str);
-    return reply;
-}
-
 std::int64_t score_of(const Reply& r) {
     if (r.type == Reply::Type::Integer) return r.integer;
     return std::llround(std::strtod(r.str.c_str(), nullptr));
