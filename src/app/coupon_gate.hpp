@@ -25,8 +25,8 @@ public:
     virtual boost::asio::awaitable<GateReservation> reserve(std::int64_t coupon_id, std::int64_t user_id,
                                                             std::int64_t requested_at_ms) = 0;
     // Sets remaining = total - issued and marks the holders issued, unless another caller did it
-    // first. The gate's keys expire at `expire_at_ms`.
-    virtual boost::asio::awaitable<void> initialise(std::int64_t coupon_id, const GateSnapshot& snapshot,
+    // first (then false). The gate's keys expire at `expire_at_ms`.
+    virtual boost::asio::awaitable<bool> initialise(std::int64_t coupon_id, const GateSnapshot& snapshot,
                                                     std::int64_t expire_at_ms) = 0;
     // nullopt when the gate knows nothing of this user (never reserved, or Redis lost it).
     virtual boost::asio::awaitable<std::optional<domain::ReservationStatus>> status(std::int64_t coupon_id,

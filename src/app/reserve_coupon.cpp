@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "app/errors.hpp"
 #include "domain/error.hpp"
 #include "ops/metrics.hpp"
@@ -106,15 +110,38 @@ boost::asio::awaitable<ReservationReceipt> ReserveCoupon::reserve(std::int64_t c
 }
 
 boost::asio::awaitable<void> ReserveCoupon::initialise(std::int64_t coupon_id) {
+    // One initialisation per coupon at a time in this instance: the first requests of a sale arrive
+    // together, and each snapshot reads every holder of the coupon. The others wait for it.
+    for (;;) {
+        {
+            const std::scoped_lock lock(mutex_);
+            if (initialising_.insert(coupon_id).second) break;
+        }
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+        pause.expires_after(std::chrono::milliseconds{2});
+        co_await pause.async_wait(boost::asio::use_awaitable);
+        const std::scoped_lock lock(mutex_);
+        if (!initialising_.contains(coupon_id)) co_return;  // done by the other request
+    }
+    struct Done {
+        ReserveCoupon& self;
+        std::int64_t id;
+        ~Done() {
+            const std::scoped_lock lock(self.mutex_);
+            self.initialising_.erase(id);
+        }
+    } done{*this, coupon_id};
     const auto snapshot = co_await deps_.coupons.gate_snapshot(coupon_id);
     if (!snapshot) {
         throw DomainError(ErrorCode::InvalidCoupon,
                           "Coupon not found. couponId: " + std::to_string(coupon_id));
     }
     const std::int64_t expire_at_ms = snapshot->end_at_us / 1000 + keep_after_end_.count();
-    co_await deps_.gate.initialise(coupon_id, *snapshot, expire_at_ms);
-    spdlog::info("coupon {}: reservation gate initialised from the database ({} of {} issued, {} left)",
-                 coupon_id, snapshot->issued, snapshot->total, snapshot->total - snapshot->issued);
+    const bool now = co_await deps_.gate.initialise(coupon_id, *snapshot, expire_at_ms);
+    if (now) {
+        spdlog::info("coupon {}: reservation gate initialised from the database ({} of {} issued, {} left)",
+                     coupon_id, snapshot->issued, snapshot->total, snapshot->total - snapshot->issued);
+    }
     co_return;
 }
 

@@ -2,6 +2,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <set>
 
 #include "app/coupon_catalog.hpp"
 #include "app/coupon_gate.hpp"
@@ -42,6 +44,8 @@ private:
     boost::asio::awaitable<void> initialise(std::int64_t coupon_id);
 
     Deps deps_;
+    std::mutex mutex_;
+    std::set<std::int64_t> initialising_;  // coupons whose gate a request of this instance is initialising
     std::chrono::milliseconds keep_after_end_;
     ops::Counter& reserved_;
     ops::Counter& sold_out_;

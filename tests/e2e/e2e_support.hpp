@@ -199,6 +199,27 @@ inline std::vector<RawResponse> parse_raw_responses(std::string_view data) {
 // One server per test suite (ctest runs each test in its own process, so in practice one per test;
 // running the binary directly shares it across a suite).
 
+// Stops a throw-away service ("pg" or "redis") for the guard's lifetime; end() starts it earlier.
+class ServiceOutage {
+public:
+    explicit ServiceOutage(std::string service) : service_(std::move(service)) {
+        services_ctl(service_, "stop");
+    }
+    ~ServiceOutage() {
+        if (!ended_) services_ctl(service_, "start");
+    }
+    ServiceOutage(const ServiceOutage&) = delete;
+    ServiceOutage& operator=(const ServiceOutage&) = delete;
+    void end() {
+        services_ctl(service_, "start");
+        ended_ = true;
+    }
+
+private:
+    std::string service_;
+    bool ended_ = false;
+};
+
 template <class Suite>
 class ServerSuite : public ::testing::Test {
 protected:

@@ -44,22 +44,6 @@ std::vector<bj::object> entries_of(const bj::value& answer, const std::vector<st
     return out;
 }
 
-// Stops the shared test Redis and makes sure it is running again when the test ends, even failed.
-class RedisOutage {
-public:
-    RedisOutage() { services_ctl("redis", "stop"); }
-    ~RedisOutage() {
-        if (!restarted_) services_ctl("redis", "start");
-    }
-    void end() {
-        services_ctl("redis", "start");
-        restarted_ = true;
-    }
-
-private:
-    bool restarted_ = false;
-};
-
 class RankingE2E : public ServerSuite<RankingE2E> {};
 
 TEST_F(RankingE2E, TopRanksByUnitsWithTiesToTheSmallerIdAndTheProductEndpointAgrees) {
@@ -167,7 +151,7 @@ TEST(RankingFailoverE2E, RedisDownServesTheBackupFastThenRedisAgainAndCatchesUp)
     while (!backed_up() && Clock::now() < deadline) std::this_thread::sleep_for(100ms);
     ASSERT_TRUE(backed_up()) << "no backup of today's ranking within 10 s";
 
-    RedisOutage outage;
+    ServiceOutage outage("redis");
     // During the switch every answer is a 200; once the breaker is open each one is fast.
     std::vector<double> late_ms;
     std::string last_body;

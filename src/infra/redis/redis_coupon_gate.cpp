@@ -95,7 +95,7 @@ awaitable<GateReservation> RedisCouponGate::reserve(std::int64_t coupon_id, std:
     co_return out;
 }
 
-awaitable<void> RedisCouponGate::initialise(std::int64_t coupon_id, const app::GateSnapshot& snapshot,
+awaitable<bool> RedisCouponGate::initialise(std::int64_t coupon_id, const app::GateSnapshot& snapshot,
                                             std::int64_t expire_at_ms) {
     std::vector<std::string> keys{coupon_key(coupon_id, "remaining"), coupon_key(coupon_id, "users"),
                                   coupon_key(coupon_id, "issue-requests")};
@@ -108,7 +108,7 @@ awaitable<void> RedisCouponGate::initialise(std::int64_t coupon_id, const app::G
     std::vector<std::string> added_cmd{"SADD", kActiveCoupons, std::to_string(coupon_id)};
     const auto added = co_await redis_.command(std::move(added_cmd));
     checked(added, "SADD");
-    co_return;
+    co_return int_of(reply) == 1;
 }
 
 awaitable<std::optional<domain::ReservationStatus>> RedisCouponGate::status(std::int64_t coupon_id,

@@ -47,7 +47,7 @@ public:
 
     boost::asio::awaitable<app::GateReservation> reserve(std::int64_t coupon_id, std::int64_t user_id,
                                                          std::int64_t requested_at_ms) override;
-    boost::asio::awaitable<void> initialise(std::int64_t coupon_id, const app::GateSnapshot& snapshot,
+    boost::asio::awaitable<bool> initialise(std::int64_t coupon_id, const app::GateSnapshot& snapshot,
                                             std::int64_t expire_at_ms) override;
     boost::asio::awaitable<std::optional<domain::ReservationStatus>> status(std::int64_t coupon_id,
                                                                             std::int64_t user_id) override;
