@@ -3,7 +3,8 @@
 #   installs missing packages, builds the `debug` preset (ASan+UBSan), starts throw-away
 #   PostgreSQL and Redis on free loopback ports in a temp dir, runs ctest, stops them.
 # Extra arguments go to ctest, e.g. `./scripts/test.sh -L unit` or `./scripts/test.sh -R Coupon`.
-# Environment: EC_BUILD_JOBS (default 2), EC_KEEP_TEMP=1 keeps the temp dir even on success.
+# Environment: EC_BUILD_JOBS (default 2), EC_TEST_JOBS (default 2: unit tests run in parallel;
+# integration and e2e tests are RUN_SERIAL), EC_KEEP_TEMP=1 keeps the temp dir even on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
@@ -107,7 +108,7 @@ info "EC_TEST_PG_URL=$EC_TEST_PG_URL"
 info "EC_TEST_REDIS_URL=$EC_TEST_REDIS_URL"
 info "ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS"
 set +e
-ctest --preset debug --output-on-failure --no-tests=error "$@"
+ctest --preset debug --output-on-failure --no-tests=error -j "${EC_TEST_JOBS:-2}" "$@"
 ctest_rc=$?
 set -e
 exit "$ctest_rc"
