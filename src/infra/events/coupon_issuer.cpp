@@ -213,9 +213,12 @@ awaitable<std::size_t> CouponIssuer::State::round() {
             for (auto& r : fresh) batch.push_back(std::move(r));
         }
         if (gone) {
-            // The stream expired with its coupon, or Redis lost it (the next reservation
-            // re-initialises the gate and lists the coupon again).
-            co_await gate.forget(coupon);
+            // The stream expired with its coupon or Redis lost it (the next reservation
+            // re-initialises the gate and lists the coupon again); or only the group went missing,
+            // which is repaired so queued requests are read on the next round.
+            const bool kept = co_await gate.repair_or_forget(coupon);
+            spdlog::warn("coupon issuer: coupon {}: stream or group missing; {}", coupon,
+                         kept ? "group recreated" : "no gate either, coupon dropped from the issue list");
             continue;
         }
         // Own pending and claimed requests can overlap: process each entry once.

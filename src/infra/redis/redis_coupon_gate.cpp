@@ -218,11 +218,18 @@ awaitable<IssueQueueStats> RedisCouponGate::stats(std::int64_t coupon_id) {
     co_return out;
 }
 
-awaitable<void> RedisCouponGate::forget(std::int64_t coupon_id) {
+awaitable<bool> RedisCouponGate::repair_or_forget(std::int64_t coupon_id) {
+    std::vector<std::string> keys{coupon_key(coupon_id, "remaining"),
+                                  coupon_key(coupon_id, "issue-requests")};
+    std::vector<std::string> args{kIssuerGroup};
+    const auto repaired =
+        co_await redis_.eval(lua_script("coupon_group_repair"), std::move(keys), std::move(args));
+    checked(repaired, "coupon_group_repair");
+    if (int_of(repaired) == 1) co_return true;
     std::vector<std::string> cmd{"SREM", kActiveCoupons, std::to_string(coupon_id)};
     const auto reply = co_await redis_.command(std::move(cmd));
     checked(reply, "SREM");
-    co_return;
+    co_return false;
 }
 
 }  // namespace ec::infra::redis

@@ -70,7 +70,9 @@ public:
     // Counts a failed attempt; returns the attempts so far.
     boost::asio::awaitable<std::int64_t> record_failure(const IssueRequest& request);
     boost::asio::awaitable<IssueQueueStats> stats(std::int64_t coupon_id);
-    boost::asio::awaitable<void> forget(std::int64_t coupon_id);
+    // After `gone`: recreates the consumer group if the coupon's gate still exists (true), else
+    // drops the coupon from the list the issuers read (false).
+    boost::asio::awaitable<bool> repair_or_forget(std::int64_t coupon_id);
 
 private:
     RedisClient& redis_;
