@@ -132,6 +132,8 @@ cat <<EOF
    curl -s $base/api/products/top
    curl -s '$base/api/products/ranking/top?limit=5'
    curl -s -X POST $base/api/orders/complete -H 'Content-Type: application/json' -d '{"userId":1,"items":[{"productId":2,"quantity":1}]}'
+   curl -s -X POST $base/api/coupons/1/reserve -H 'Content-Type: application/json' -d '{"userId":1000}'
+   curl -s $base/api/coupons/1/reservations/1000
    curl -s $base/actuator/health
    curl -s $base/actuator/prometheus | head
     (Ctrl-C stops the server$( ((OWN_PG || OWN_REDIS)) && echo ", and the PostgreSQL/Redis this run started"))
