@@ -48,10 +48,21 @@ std::optional<std::vector<domain::RankedProduct>> GetRanking::cached(domain::Bus
     if (cache_ttl_.count() == 0) return std::nullopt;
     std::lock_guard lock(mutex_);
     const auto it = cache_.find({date, limit});
-    if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.loaded_at >= cache_ttl_) {
-        return std::nullopt;
-    }
-    return it->second.rankings;
+    if (it == cache_.end()) return std::nullopt;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - it->second.loaded_at < cache_ttl_) return it->second.rankings;
+    // Expired. One caller re-reads it; the others get the previous answer meanwhile. A re-read taking
+    // longer than this (Redis slow) lets another caller try.
+    constexpr std::chrono::milliseconds kRefreshGrace{500};
+    if (now - it->second.refresh_started < kRefreshGrace) return it->second.rankings;
+    it->second.refresh_started = now;
+    return std::nullopt;
+}
+
+void GetRanking::drop(domain::BusinessDate date, int limit) {
+    if (cache_ttl_.count() == 0) return;
+    std::lock_guard lock(mutex_);
+    cache_.erase({date, limit});
 }
 
 void GetRanking::keep(domain::BusinessDate date, int limit, std::vector<domain::RankedProduct> rankings,
@@ -60,7 +71,7 @@ void GetRanking::keep(domain::BusinessDate date, int limit, std::vector<domain::
     std::lock_guard lock(mutex_);
     if (generation != generation_) return;     // the ranking changed while this was read
     if (cache_.size() > 1000) cache_.clear();  // bounded: dates and limits are client-chosen
-    cache_[{date, limit}] = Cached{std::move(rankings), started};
+    cache_[{date, limit}] = Cached{std::move(rankings), started, {}};
 }
 
 awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> date, int limit) {
@@ -90,6 +101,7 @@ awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> dat
         keep(answer.date, limit, answer.rankings, generation, started);
         co_return answer;
     }
+    drop(answer.date, limit);  // the next callers find out for themselves, not from a stale answer
     answer.rankings = co_await from_backup(answer.date, limit);
     answer.source = answer.rankings.empty() ? domain::RankingSource::None : domain::RankingSource::Backup;
     (answer.rankings.empty() ? fallback_none_ : fallback_backup_).increment();

@@ -7,7 +7,9 @@
 // Answers read from Redis are kept for `cache_ttl`, and dropped at once when this instance's outbox
 // relay changes the ranking (invalidate()): a hot leaderboard is read far more often than it
 // changes, and the round trip to Redis is most of its cost. Changes applied by other instances are
-// seen within `cache_ttl`; 0 turns the cache off.
+// seen within `cache_ttl`; 0 turns the cache off. When an answer expires, one caller reads Redis
+// again while the others keep getting the previous answer (no burst of identical reads on every
+// expiry); a failed read drops the entry, so a Redis outage shows at once.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -59,10 +61,12 @@ private:
     struct Cached {
         std::vector<domain::RankedProduct> rankings;
         std::chrono::steady_clock::time_point loaded_at;
+        std::chrono::steady_clock::time_point refresh_started{};  // by the caller re-reading it
     };
     std::optional<std::vector<domain::RankedProduct>> cached(domain::BusinessDate date, int limit);
     void keep(domain::BusinessDate date, int limit, std::vector<domain::RankedProduct> rankings,
               std::uint64_t generation, std::chrono::steady_clock::time_point started);
+    void drop(domain::BusinessDate date, int limit);
 
     boost::asio::awaitable<std::vector<domain::RankedProduct>> from_backup(domain::BusinessDate date,
                                                                            int limit);

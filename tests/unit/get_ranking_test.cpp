@@ -4,7 +4,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <thread>
 
 #include "app/errors.hpp"
 #include "app/get_ranking.hpp"
@@ -21,8 +25,14 @@ public:
     bool down = false;
     int top_calls = 0;
 
+    std::chrono::milliseconds delay{0};  // how long a top() read takes
+
     awaitable<std::vector<domain::RankingEntry>> top(domain::BusinessDate, int limit) override {
         ++top_calls;
+        if (delay.count() > 0) {
+            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+            co_await timer.async_wait(boost::asio::use_awaitable);
+        }
         if (down) throw DependencyUnavailable("redis down");
         auto entries = day;
         domain::order_ranking(entries, static_cast<std::size_t>(limit));
@@ -138,6 +148,37 @@ TEST_F(GetRankingTest, AnswersAreReusedUntilTheRelayChangesTheRanking) {
     EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::None);
     store.down = false;
     EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::Redis);
+}
+
+TEST_F(GetRankingTest, AnExpiredAnswerIsReReadByOneCallerWhileTheOthersGetThePreviousOne) {
+    store.day = {{1, 7}};
+    GetRanking ranking(store, backup, catalog, metrics, std::chrono::milliseconds(1));
+    run(ranking.top(day, 10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    store.day = {{1, 8}};
+    store.delay = std::chrono::milliseconds(20);
+    // Three callers at once after the expiry: one reads Redis (20 ms), two get the previous answer.
+    boost::asio::io_context ioc;
+    std::vector<std::future<RankingAnswer>> answers;
+    for (int i = 0; i < 3; ++i)
+        answers.push_back(boost::asio::co_spawn(ioc, ranking.top(day, 10), boost::asio::use_future));
+    ioc.run();
+    std::vector<std::int64_t> counts;
+    for (auto& a : answers) counts.push_back(a.get().rankings.at(0).sales_count);
+    std::sort(counts.begin(), counts.end());
+    EXPECT_EQ(counts, (std::vector<std::int64_t>{7, 7, 8}));
+    EXPECT_EQ(store.top_calls, 2);
+}
+
+TEST_F(GetRankingTest, AFailedReReadDropsTheAnswerSoTheOutageShowsAtOnce) {
+    store.day = {{1, 7}};
+    GetRanking ranking(store, backup, catalog, metrics, std::chrono::milliseconds(1));
+    run(ranking.top(day, 10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    store.down = true;
+    EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::None);
+    EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::None);  // not the stale answer
+    EXPECT_EQ(store.top_calls, 3);
 }
 
 }  // namespace
