@@ -17,6 +17,11 @@
 # Order + pay also reports, per run, the commit-to-visible lag of the ranking (the increase of the
 # histogram outbox_visible_lag_seconds during the run: p99 bucket bound and mean), and its final
 # check that the outbox drained and that today's Redis ranking holds exactly the units paid.
+# Reserve (FCFS coupon reservation) uses a new coupon per run and a user never used before on it for
+# every request; it seeds extra users for that (and restarts the application so that its user
+# directory holds them). After each run it waits for the issuer to drain the coupon's stream and
+# checks that the 200 answers, coupons.issued_quantity, the user_coupons rows and the Redis
+# remainder agree exactly; a 5xx answer stops the benchmark.
 #
 # Usage: bench/run.sh [--quick] [--runs N] [--duration S] [--wait-idle S] [--only NAME[,...]]
 #                     [--output FILE] [--perf DIR]
@@ -28,7 +33,7 @@
 #                  processes took meanwhile ("foreign CPU"): a run above 10% is repeated (up to
 #                  twice), after which it is kept and the report flags it as disturbed
 #   --only LIST    run only these scenarios (names as listed by --list); order_pay brings its
-#                  reference pgbench_tpcb along, ranking_top its reference nginx_static
+#                  reference pgbench_tpcb along, ranking_top and reserve their reference nginx_static
 #   --output FILE  write the markdown report to FILE (default bench/results/latest.md)
 #   --list         list the scenarios and exit
 #   --perf DIR     after the measured runs of each application scenario, one extra (uncounted) run
@@ -41,13 +46,18 @@
 #   BENCH_APP_SET="k=v ..."  extra --set overrides for the application
 #   EC_BUILD_JOBS        parallel build jobs (default 2)
 #   EC_KEEP_TEMP=1       keep the temp dir (logs) after the run
+#   BENCH_RESERVE_USERS=N  users seeded for reserve (default max(200000, 40000 × --duration), at
+#                        most 1,000,000; ids from 2,000,000): a run needs one per request
+#   BENCH_RESERVE_DRAIN_TIMEOUT=S  reserve: how long to wait for the issuer to drain (default 1200)
 # Exit status: 0 when every run completed without request errors (targets may be missed: that is
 # a result, not a failure), 3 when some run had errors (non-2xx, socket errors, failed
 # transactions), other non-zero when the benchmark could not run.
 #
 # Adding a scenario: write scenario_<name> (runs ONE measurement for $DURATION seconds and prints
 # "<throughput> <p99 ms or -> <errors> [note]"), optionally prepare_<name> (once, before the
-# warm-up), then `register_scenario <name> "<label>" <RPS|TPS> app|ref` and, for its targets,
+# warm-up), optionally after_measure_<name> LABEL (main shell, after every measurement, the warm-up
+# and discarded runs included) and after_run_<name> (after each kept run), then
+# `register_scenario <name> "<label>" <RPS|TPS> app|ref` and, for its targets,
 # add_ratio_target / add_p99_target / add_info_ratio below. wrk_measure and pgbench_measure run
 # the tools and parse their output; request scripts live in bench/lua/.
 # shellcheck disable=SC2317  # scenario and helper functions are called by name
@@ -78,6 +88,8 @@ ORDER_PAY_CONNECTIONS=64    # order_pay: the issue's targets are stated at 64 co
 ORDER_PAY_FIRST_USER=300000 # order_pay: users (seeded by profile test) taken round-robin
 ORDER_PAY_LAST_USER=309999
 HOLD_CONNECTIONS=1000
+RESERVE_FIRST_USER=2000000 # reserve: bench-only users (seeded by prepare_reserve) from this id
+RESERVE_TOTAL=1000000       # reserve: total_quantity of each run's coupon (never sold out)
 RESULTS_MD=$ROOT/bench/results/latest.md # --output
 WAIT_IDLE=120       # --wait-idle: seconds to wait for a quiet machine before each run
 QUIET_PCT=15        # "quiet": under this % of all CPUs busy
@@ -111,6 +123,11 @@ done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$RUNS'"
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "--duration must be a positive integer (seconds), got '$DURATION'"
 [[ "$WAIT_IDLE" =~ ^[0-9]+$ ]] || die "--wait-idle must be a number of seconds, got '$WAIT_IDLE'"
+RESERVE_USERS=${BENCH_RESERVE_USERS:-$((DURATION * 40000 > 200000 ? DURATION * 40000 : 200000))}
+((RESERVE_USERS > 1000000)) && RESERVE_USERS=1000000
+[[ "$RESERVE_USERS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_RESERVE_USERS must be a positive integer, got '$RESERVE_USERS'"
+RESERVE_LAST_USER=$((RESERVE_FIRST_USER + RESERVE_USERS - 1))
+RESERVE_DRAIN_TIMEOUT=${BENCH_RESERVE_DRAIN_TIMEOUT:-1200}
 if [[ -n "$PERF_DIR" ]]; then
     [[ "$PERF_DIR" == /* ]] || PERF_DIR=$CALLER_PWD/$PERF_DIR
     mkdir -p "$PERF_DIR"
@@ -155,6 +172,7 @@ register_scenario post_charge "POST /api/users/{id}/balance/charge" RPS app
 register_scenario ranking_top "GET /api/products/ranking/top?limit=10 (100 products ranked)" RPS app
 register_scenario pgbench_tpcb "pgbench TPC-B-like (reference)" TPS ref
 register_scenario order_pay "POST /api/orders + POST /api/orders/{id}/payment (wrk -c$ORDER_PAY_CONNECTIONS)" "paid orders/s" app
+register_scenario reserve "POST /api/coupons/{id}/reserve (new user per request, new coupon per run)" RPS app
 
 # Targets (issue "Service foundation").
 add_ratio_target get_balance pgbench_select 0.5
@@ -172,6 +190,10 @@ add_ratio_target order_pay pgbench_tpcb 0.5
 add_p99_target order_pay 50
 # Target (issue "Sales ranking"): commit-to-visible lag of paid orders p99 ≤ 100 ms under order + pay.
 add_lag_target order_pay 100
+# Targets (issue "FCFS coupon reservation"): reserve ≥ 0.25 × nginx static RPS, p99 ≤ 5 ms at 100
+# connections (and the exact-count check after the issuer drained, below).
+add_ratio_target reserve nginx_static 0.25
+add_p99_target reserve 5
 add_rss_target idle 30
 add_rss_target conns 100
 add_rss_target conns_after 100
@@ -185,11 +207,11 @@ if [[ -n "$ONLY" ]]; then
     for s in "${only_list[@]}"; do
         [[ -n "${SC_LABEL[$s]:-}" ]] || die "unknown scenario '$s' (see --list)"
     done
-    # order + pay is judged against pgbench TPC-B-like of the same run, the ranking against nginx:
-    # selecting one selects its reference too
+    # order + pay is judged against pgbench TPC-B-like of the same run, the ranking and reserve
+    # against nginx: selecting one selects its reference too
     for s in "${only_list[@]}"; do
         [[ "$s" == order_pay ]] && only_list+=(pgbench_tpcb)
-        [[ "$s" == ranking_top ]] && only_list+=(nginx_static)
+        [[ "$s" == ranking_top || "$s" == reserve ]] && only_list+=(nginx_static)
     done
     selected=()
     for s in "${SCENARIOS[@]}"; do
@@ -796,6 +818,164 @@ after_run_order_pay() {
     LAG_MEANS+=("$mean")
 }
 
+# reserve: FCFS coupon reservation, POST /api/coupons/{id}/reserve {"userId":U} (bench/lua/reserve.lua).
+# Each user may reserve a coupon once, so every run (the warm-up and every repeat too) gets a coupon
+# of its own (total_quantity $RESERVE_TOTAL, open from yesterday to tomorrow) and every request a user
+# not used before on it: thread t of the wrk threads walks RESERVE_FIRST_USER + t, + 2t, ...
+# The 20,101 load-test users are too few for 10 s at >10k RPS, so prepare_reserve seeds
+# RESERVE_USERS bench-only users and restarts the application: its user directory (the ids it
+# accepts without asking the database) is loaded at start.
+# After every run (after_measure_reserve, in the main shell, outside the CPU accounting of the run)
+# the issuer must drain the coupon's stream (XLEN 0, nothing pending in the consumer group, gauge
+# coupon_issue_requests_pending 0; progress every 10 s, timeout BENCH_RESERVE_DRAIN_TIMEOUT s), then:
+#   200 answers counted by wrk + the reservations the server made for requests still in flight when
+#   wrk stopped (their users' state in coupon:{id}:users) == coupons.issued_quantity ==
+#   count(*) and count(DISTINCT user_id) of its user_coupons == total − coupon:{id}:remaining ==
+#   users marked ISSUED in coupon:{id}:users, with no dead letters.
+# Any 5xx answer stops the benchmark (die); other non-200 answers count as errors of the run.
+RESERVE_RESTARTED=0
+RESERVE_CHECK_LINES=() # one exactness line per coupon (warm-up and every attempt)
+RESERVE_DRAIN_LINES=() # one drain line per coupon
+RESERVE_DRAIN_SECS=()  # kept runs: seconds from the end of wrk to the stream drained
+RESERVE_ISSUE_RATES=() # kept runs: user coupons issued per second, from the start of wrk to drained
+RESERVE_DRAIN_RATES=() # kept runs: backlog at the end of wrk / drain seconds
+prepare_reserve() {
+    local t0=$SECONDS inserted cnt rss prev i
+    info "reserve: seeding bench users $RESERVE_FIRST_USER..$RESERVE_LAST_USER ($RESERVE_USERS; one per request of a run)"
+    inserted=$(app_psql "WITH u AS (INSERT INTO users (id, email, username)
+        SELECT i, 'bench-reserve-' || i || '@bench.invalid', 'bench' || i
+          FROM generate_series($RESERVE_FIRST_USER, $RESERVE_LAST_USER) i
+        ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM u")
+    cnt=$(app_psql "SELECT count(*) FROM users WHERE id BETWEEN $RESERVE_FIRST_USER AND $RESERVE_LAST_USER")
+    ((cnt == RESERVE_USERS)) || die "reserve: only $cnt of the users $RESERVE_FIRST_USER..$RESERVE_LAST_USER exist after seeding"
+    app_psql "VACUUM ANALYZE users" >/dev/null
+    app_psql "CHECKPOINT" >/dev/null
+    info "reserve: $inserted users inserted ($cnt present) in $((SECONDS - t0)) s; restarting the application so that its user directory holds them"
+    stop_pid "$APP_PID" "the application" 30
+    APP_PID=""
+    start_app
+    RESERVE_RESTARTED=1
+    # the directory loads in the background after start: wait until the RSS stops growing
+    prev=0
+    for ((i = 0; i < 60; i++)); do
+        sleep 0.5
+        rss=$(rss_mb "$APP_PID")
+        [[ "$rss" == "$prev" ]] && break
+        prev=$rss
+    done
+    info "reserve: application restarted (pid $APP_PID, VmRSS $rss MiB with the directory loaded)"
+}
+scenario_reserve() {
+    local seq code coupon line t0 t1 backlog stats inflight v5xx s503 sample
+    # scenario_reserve runs in a subshell: the coupon counter lives in a file
+    seq=$(($(cat "$WORK/reserve.seq" 2>/dev/null || echo 0) + 1))
+    echo "$seq" >"$WORK/reserve.seq"
+    code="BENCH-RES-$seq"
+    coupon=$(app_psql "INSERT INTO coupons (coupon_code, name, discount_rate, total_quantity, start_date, end_date)
+        VALUES ('$code', 'bench', 10, $RESERVE_TOTAL, now() - interval '1 day', now() + interval '1 day') RETURNING id")
+    [[ "$coupon" =~ ^[0-9]+$ ]] || die "reserve: could not create coupon $code ('$coupon')"
+    t0=$(date +%s.%N)
+    line=$(wrk_measure "http://127.0.0.1:$APP_PORT" -s "$ROOT/bench/lua/reserve.lua" -- \
+        "$coupon" "$RESERVE_FIRST_USER" "$RESERVE_LAST_USER" "$WRK_THREADS")
+    t1=$(date +%s.%N)
+    backlog=$(bench_redis XLEN "coupon:{$coupon}:issue-requests")
+    stats=$(grep '^bench-reserve ' "$WORK/wrk.log" | tail -n 1)
+    inflight=$(grep '^bench-reserve-inflight' "$WORK/wrk.log" | tail -n 1)
+    [[ -n "$stats" ]] || die "reserve: no bench-reserve line in the wrk output"
+    echo "coupon=$coupon start=$t0 end=$t1 backlog=$backlog ${stats#bench-reserve }" >"$WORK/reserve.last"
+    echo "${inflight#bench-reserve-inflight}" >"$WORK/reserve.inflight"
+    printf '    reserve: coupon %s: %s; stream length at the end of wrk %s\n' "$coupon" "${stats#bench-reserve }" "$backlog" >&2
+    s503=$(sed -n 's/.* s503=\([0-9]*\).*/\1/p' <<<"$stats")
+    v5xx=$(sed -n 's/.* s5xx=\([0-9]*\).*/\1/p' <<<"$stats")
+    if ((s503 + v5xx > 0)); then
+        sample=$(grep '^bench-status ' "$WORK/wrk.log" | tail -n 1 | sed -n 's/.* sample=//p')
+        die "reserve: FAILED — $((s503 + v5xx)) answers were 5xx (503: $s503, other 5xx: $v5xx) on coupon $coupon; first non-200: $sample"
+    fi
+    echo "$line"
+}
+# reserve_field NAME: a field of the last run's $WORK/reserve.last ("name=value ...").
+reserve_field() { tr ' ' '\n' <"$WORK/reserve.last" | sed -n "s/^$1=//p"; }
+# reserve_pending COUPON: "<stream length> <pending in the consumer group>".
+reserve_pending() {
+    local key="coupon:{$1}:issue-requests" xlen pend
+    xlen=$(bench_redis XLEN "$key")
+    pend=$(bench_redis XPENDING "$key" coupon-issuers 2>/dev/null | head -n 1)
+    [[ "$pend" =~ ^[0-9]+$ ]] || pend=0 # NOGROUP: nothing was ever reserved
+    echo "$xlen $pend"
+}
+# after_measure_reserve LABEL: (main shell, after every measurement, the warm-up included) waits
+# until the issuer drained the last run's coupon, then checks the exact count (see above).
+after_measure_reserve() {
+    local label=$1 coupon t0 t1 backlog ok inflight_users start=$SECONDS last=$SECONDS
+    local xlen pend gauge issued drained_at drain_s rate drain_rate p x rows distinct remaining hlen issued_h
+    local others dead line drain_line
+    coupon=$(reserve_field coupon) t0=$(reserve_field start) t1=$(reserve_field end)
+    backlog=$(reserve_field backlog) ok=$(reserve_field ok)
+    read -r -a inflight_users <"$WORK/reserve.inflight"
+    info "reserve ($label): waiting for the issuer to drain coupon $coupon ($backlog issue requests in its stream when wrk stopped; timeout ${RESERVE_DRAIN_TIMEOUT}s)"
+    while :; do
+        read -r xlen pend <<<"$(reserve_pending "$coupon")"
+        prom_scrape "$WORK/prom.reserve"
+        gauge=$(prom_value coupon_issue_requests_pending "$WORK/prom.reserve")
+        if ((xlen == 0 && pend == 0)) && [[ "$gauge" == 0 || "$gauge" == 0.0 ]]; then break; fi
+        if ((SECONDS - start >= RESERVE_DRAIN_TIMEOUT)); then
+            warn "reserve ($label): coupon $coupon not drained after ${RESERVE_DRAIN_TIMEOUT}s: stream length $xlen, pending $pend, gauge coupon_issue_requests_pending $gauge"
+            ANY_ERRORS=1
+            break
+        fi
+        if ((SECONDS - last >= 10)); then
+            last=$SECONDS
+            issued=$(app_psql "SELECT issued_quantity FROM coupons WHERE id = $coupon")
+            info "reserve ($label): $((SECONDS - start)) s: stream length $xlen (gauge coupon_issue_requests_length $(prom_value coupon_issue_requests_length "$WORK/prom.reserve")), pending $pend (gauge $gauge), issued_quantity $issued"
+        fi
+        sleep 0.5
+    done
+    drained_at=$(date +%s.%N)
+    # the reservations made for requests wrk did not see answered (in flight when it stopped)
+    p=0
+    if ((${#inflight_users[@]})); then
+        p=$(bench_redis HMGET "coupon:{$coupon}:users" "${inflight_users[@]}" | grep -c -E '^(RESERVED|ISSUED|FAILED)$' || true)
+    fi
+    IFS='|' read -r x rows distinct <<<"$(app_psql "SELECT c.issued_quantity, count(uc.id), count(DISTINCT uc.user_id)
+        FROM coupons c LEFT JOIN user_coupons uc ON uc.coupon_id = c.id WHERE c.id = $coupon GROUP BY c.id")"
+    remaining=$(bench_redis GET "coupon:{$coupon}:remaining")
+    hlen=$(bench_redis HLEN "coupon:{$coupon}:users")
+    issued_h=$(bench_redis HVALS "coupon:{$coupon}:users" | grep -c -x ISSUED || true)
+    others=$((hlen - issued_h))
+    dead=$(bench_redis XLEN "coupon:{$coupon}:dead-letters")
+    drain_s=$(awk -v a="$t1" -v b="$drained_at" 'BEGIN { printf "%.1f", b - a }')
+    rate=$(awk -v n="$x" -v a="$t0" -v b="$drained_at" 'BEGIN { printf "%.0f", n / (b - a) }')
+    drain_rate=$(awk -v n="$backlog" -v s="$drain_s" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }')
+    line="reserve exactness, $label (coupon $coupon): 200 answers $ok + $p reserved for the ${#inflight_users[@]} requests in flight when wrk stopped = $((ok + p));"
+    line+=" coupons.issued_quantity $x; user_coupons $rows rows, $distinct distinct users;"
+    line+=" total − Redis remaining = $RESERVE_TOTAL − ${remaining:-nil} = $((RESERVE_TOTAL - ${remaining:-0})); Redis users hash: $issued_h ISSUED, $others other; dead letters $dead"
+    if ((ok + p == x && x == rows && rows == distinct && distinct == RESERVE_TOTAL - ${remaining:-0} && x == issued_h && others == 0 && dead == 0)) &&
+        [[ -n "$remaining" ]]; then
+        line+=": equal"
+        info "$line"
+    else
+        line+=": DIFFERENT"
+        warn "$line"
+        ANY_ERRORS=1
+    fi
+    drain_line="reserve drain, $label (coupon $coupon): $backlog issue requests in the stream when wrk stopped, drained ${drain_s} s later ($drain_rate/s);"
+    drain_line+=" $x user coupons issued in $(awk -v a="$t0" -v b="$drained_at" 'BEGIN { printf "%.1f", b - a }') s from the start of wrk = $rate issued/s"
+    info "$drain_line"
+    RESERVE_CHECK_LINES+=("$line")
+    RESERVE_DRAIN_LINES+=("$drain_line")
+    RESERVE_LAST="$drain_s $rate $drain_rate"
+    return 0
+}
+# after_run_reserve: (main shell, after each kept measured run) records that run's drain.
+RESERVE_LAST=""
+after_run_reserve() {
+    local drain_s rate drain_rate
+    read -r drain_s rate drain_rate <<<"$RESERVE_LAST"
+    RESERVE_DRAIN_SECS+=("$drain_s")
+    RESERVE_ISSUE_RATES+=("$rate")
+    RESERVE_DRAIN_RATES+=("$drain_rate")
+}
+
 # ---------------------------------------------------------------------------------------------
 # setup
 
@@ -844,18 +1024,23 @@ app_args=(
     --set "logging.level=warn"
 )
 for kv in ${BENCH_APP_SET:-}; do app_args+=(--set "$kv"); done
+# start_app: starts the application (log appended to $WORK/app.log) and waits until it is ready.
+start_app() {
+    local ready_rc
+    "$BIN" "${app_args[@]}" serve >>"$WORK/app.log" 2>&1 &
+    APP_PID=$!
+    set +e
+    wait_for_http "http://127.0.0.1:$APP_PORT/actuator/health/readiness" 120 "$APP_PID"
+    ready_rc=$?
+    set -e
+    case $ready_rc in
+        0) ;;
+        2) APP_PID=""; die "the application exited during start-up (log: $WORK/app.log)" ;;
+        *) die "the application is not ready after 120 s (log: $WORK/app.log)" ;;
+    esac
+}
 step "starting ${BIN#"$ROOT"/} on 127.0.0.1:$APP_PORT (profile test: migrates and seeds the load-test users)"
-"$BIN" "${app_args[@]}" serve >"$WORK/app.log" 2>&1 &
-APP_PID=$!
-set +e
-wait_for_http "http://127.0.0.1:$APP_PORT/actuator/health/readiness" 120 "$APP_PID"
-ready_rc=$?
-set -e
-case $ready_rc in
-    0) ;;
-    2) APP_PID=""; die "the application exited during start-up (log: $WORK/app.log)" ;;
-    *) die "the application is not ready after 120 s (log: $WORK/app.log)" ;;
-esac
+start_app
 curl -fsS --max-time 5 "http://127.0.0.1:$APP_PORT/api/users/1000/balance" >/dev/null ||
     die "GET /api/users/1000/balance fails: are the load-test users seeded? (log: $WORK/app.log)"
 
@@ -913,6 +1098,8 @@ for sc in "${SCENARIOS[@]}"; do
     step "scenario ${SC_LABEL[$sc]}: warm-up, then $RUNS run(s) of ${DURATION}s"
     if declare -F "prepare_$sc" >/dev/null; then "prepare_$sc"; fi
     WRK_DURATION=$(( DURATION < 3 ? DURATION : 3 )) "scenario_$sc" >/dev/null
+    # after_measure_<name>: (optional) after every measurement, the warm-up and discarded runs included
+    if declare -F "after_measure_$sc" >/dev/null; then "after_measure_$sc" "warm-up"; fi
     tputs=() p99s=() foreign=() app_uss=() pg_uss=() nginx_uss=() client_uss=() discarded=() errs=0 notes=""
     for ((r = 1; r <= RUNS; r++)); do
         for ((attempt = 0; ; attempt++)); do
@@ -922,6 +1109,9 @@ for sc in "${SCENARIOS[@]}"; do
             read -r tput p99 err note <<<"$line"
             cpu_since_mark "$(awk -v r="$tput" -v d="$DURATION" 'BEGIN { printf "%d", r * d }')"
             read -r fpct app_us pg_us nginx_us client_us <<<"$CPU_SINCE"
+            if declare -F "after_measure_$sc" >/dev/null; then
+                "after_measure_$sc" "run $r/$RUNS$( ((attempt)) && echo " (attempt $((attempt + 1)))")"
+            fi
             ((fpct > FOREIGN_WARN_PCT && attempt < RETRY_DISTURBED)) || break
             # a run that shared the machine with other work is repeated (its errors still count)
             info "run $r/$RUNS: $(fmt_num "$tput") ${SC_UNIT[$sc]} — discarded: other processes used ${fpct}% of the machine; repeating"
@@ -970,6 +1160,7 @@ for sc in "${SCENARIOS[@]}"; do
         sleep 0.5
         "scenario_$sc" >"$PERF_DIR/$sc.wrk.txt"
         wait "$perf_pid" || warn "perf record failed (see $PERF_DIR/$sc.perf.log)"
+        if declare -F "after_measure_$sc" >/dev/null; then "after_measure_$sc" "perf run"; fi
         {
             echo "## CPU by process group (whole machine, $NCPU CPUs = 100%)"
             perf_groups "$PERF_DIR/$sc.perf.data"
@@ -1064,10 +1255,22 @@ if scenario_selected order_pay; then
     fi
     order_pay_check+=$'\n'"$outbox_check"$'\n'"$exact_check"
 fi
+# Reserve: the exact-count check and the drain of every coupon (warm-up and discarded runs included)
+reserve_check=""
+if scenario_selected reserve; then
+    reserve_check=$(printf '%s\n' "${RESERVE_CHECK_LINES[@]}" "${RESERVE_DRAIN_LINES[@]}")
+    if ((${#RESERVE_DRAIN_SECS[@]})); then
+        reserve_check+=$'\n'"reserve drain per measured run: $(printf '%s\n' "${RESERVE_DRAIN_SECS[@]}" | paste -sd/ -) s after wrk stopped"
+        reserve_check+=" (median $(median "${RESERVE_DRAIN_SECS[@]}") s; $(printf '%s\n' "${RESERVE_DRAIN_RATES[@]}" | paste -sd/ -) requests/s);"
+        reserve_check+=" issuance throughput from the start of wrk to drained: $(printf '%s\n' "${RESERVE_ISSUE_RATES[@]}" | paste -sd/ -) user coupons/s (median $(fmt_num "$(median "${RESERVE_ISSUE_RATES[@]}")"))"
+    fi
+fi
+restart_note=""
+((RESERVE_RESTARTED)) && restart_note=" (of the application restarted by reserve, its user directory also holding the $RESERVE_USERS bench users)"
 RSS_MB[after]=$(rss_mb "$APP_PID")
 RSS_MB[peak]=$(hwm_mb "$APP_PID")
 step "memory: $HOLD_CONNECTIONS open keep-alive connections again, after the load scenarios"
-measure_conns_rss conns_after "RSS with %d open keep-alive connections, after the load scenarios"
+measure_conns_rss conns_after "RSS with %d open keep-alive connections, after the load scenarios$restart_note"
 
 # ---------------------------------------------------------------------------------------------
 # report
@@ -1194,10 +1397,13 @@ if ((${#LAG_P99S[@]})); then
     lag_runs+=" mean $(for v in "${LAG_MEANS[@]}"; do fmt_ms "$v"; done | paste -sd/ -) ms; observations $(printf '%s\n' "${LAG_COUNTS[@]}" | paste -sd/ -)"
     info "  $lag_runs"
 fi
-info "application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
+info "application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)$restart_note"
 [[ -n "$charge_check" ]] && info "$charge_check"
 if [[ -n "$order_pay_check" ]]; then
     while IFS= read -r l; do info "$l"; done <<<"$order_pay_check"
+fi
+if [[ -n "$reserve_check" ]]; then
+    while IFS= read -r l; do info "$l"; done <<<"$reserve_check"
 fi
 echo
 info "CPU cost per request or transaction, µs (medians; CPU time of each process during a run / requests served):"
@@ -1231,10 +1437,13 @@ mkdir -p "$(dirname "$RESULTS_MD")"
         echo "- ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
     done
     [[ -n "$lag_runs" ]] && echo "- $lag_runs"
-    echo "- application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)"
+    echo "- application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)$restart_note"
     [[ -n "$charge_check" ]] && echo "- $charge_check"
     if [[ -n "$order_pay_check" ]]; then
         while IFS= read -r l; do echo "- $l"; done <<<"$order_pay_check"
+    fi
+    if [[ -n "$reserve_check" ]]; then
+        while IFS= read -r l; do echo "- $l"; done <<<"$reserve_check"
     fi
     echo
     echo "CPU cost per request or transaction in µs (medians; CPU time each process used during a run divided by the requests served; wrk/pgbench = the load generator):"

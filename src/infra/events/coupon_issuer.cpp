@@ -54,6 +54,7 @@ struct CouponIssuer::State : std::enable_shared_from_this<State> {
         : strand(asio::make_strand(ioc)),
           wake_timer(strand),
           sleep_timer(strand),
+          stats_timer(strand),
           gate(g),
           coupons(c),
           settings(std::move(s)),
@@ -82,12 +83,14 @@ struct CouponIssuer::State : std::enable_shared_from_this<State> {
     awaitable<void> process(std::vector<IssueRequest> batch);
     awaitable<void> issue_one(const IssueRequest& r);
     awaitable<void> fail_one(const IssueRequest& r, const std::string& why);
-    awaitable<void> refresh_stats(const std::vector<std::int64_t>& active);
+    awaitable<void> refresh_stats();
+    awaitable<void> stats_loop();
     awaitable<void> sleep(std::chrono::milliseconds d);
 
     asio::strand<asio::io_context::executor_type> strand;
     asio::steady_timer wake_timer;   // cancelled by notify()
     asio::steady_timer sleep_timer;  // linger and backoff: not cut short by notify()
+    asio::steady_timer stats_timer;
     redis::RedisCouponGate& gate;
     app::CouponRepository& coupons;
     CouponIssuerSettings settings;
@@ -96,7 +99,7 @@ struct CouponIssuer::State : std::enable_shared_from_this<State> {
     bool retry_own = true;      // at start: nothing of ours can be pending, but it costs one read
     std::exception_ptr outage;  // set by a request of the current batch
     Clock::time_point claimed_at{};
-    Clock::time_point stats_at{};
+    bool ever_ran = false;  // a round completed at least once
 
     ops::Counter& issued;
     ops::Counter& already_issued;
@@ -123,6 +126,8 @@ void CouponIssuer::start() {
     spdlog::info("coupon issuer: consumer {} in group {}", state_->settings.consumer, redis::kIssuerGroup);
     asio::co_spawn(
         state_->strand, [state = state_]() { return state->run(); }, asio::detached);
+    asio::co_spawn(
+        state_->strand, [state = state_]() { return state->stats_loop(); }, asio::detached);
 }
 
 void CouponIssuer::stop() {
@@ -130,6 +135,7 @@ void CouponIssuer::stop() {
     asio::post(state_->strand, [state = state_] {
         state->wake_timer.cancel();
         state->sleep_timer.cancel();
+        state->stats_timer.cancel();
     });
 }
 
@@ -159,11 +165,16 @@ awaitable<void> CouponIssuer::State::run() {
         try {
             work = co_await round();
             backoff = std::chrono::milliseconds{0};
+            ever_ran = true;
         } catch (const app::DependencyUnavailable& e) {
             down = true;
             backoff =
                 std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
-            spdlog::warn("coupon issuer: {}; retrying in {} ms", e.what(), backoff.count());
+            if (ever_ran) {
+                spdlog::warn("coupon issuer: {}; retrying in {} ms", e.what(), backoff.count());
+            } else {
+                spdlog::info("coupon issuer: waiting for its dependencies ({})", e.what());  // start-up
+            }
         } catch (const std::exception& e) {
             down = true;
             backoff =
@@ -228,7 +239,6 @@ awaitable<std::size_t> CouponIssuer::State::round() {
         if (!batch.empty()) co_await process(std::move(batch));
     }
     if (claim_due) claimed_at = Clock::now();
-    if (Clock::now() - stats_at >= std::chrono::seconds(1)) co_await refresh_stats(active);
     co_return most;
 }
 
@@ -330,8 +340,25 @@ awaitable<void> CouponIssuer::State::fail_one(const IssueRequest& r, const std::
     co_return;
 }
 
-awaitable<void> CouponIssuer::State::refresh_stats(const std::vector<std::int64_t>& active) {
-    stats_at = Clock::now();
+awaitable<void> CouponIssuer::State::stats_loop() {
+    // Its own loop on the strand (it runs while a round waits on the database), so the gauges show
+    // requests in flight too, not only what is left between rounds.
+    auto self = shared_from_this();
+    while (!stopped) {
+        try {
+            co_await refresh_stats();
+        } catch (const std::exception& e) {
+            spdlog::debug("coupon issuer: stats not refreshed: {}", e.what());
+        }
+        stats_timer.expires_after(std::chrono::seconds(1));
+        boost::system::error_code ec;
+        co_await stats_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return;
+}
+
+awaitable<void> CouponIssuer::State::refresh_stats() {
+    const auto active = co_await gate.active_coupons();
     redis::IssueQueueStats total;
     std::int64_t oldest = 0;
     for (const auto coupon : active) {
