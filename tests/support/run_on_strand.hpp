@@ -1,8 +1,9 @@
 #pragma once
-// Runs a coroutine on a fresh strand of `ioc` (which other threads are running) and waits for its
-// result, rethrowing its exception. Used by tests that drive asynchronous code from gtest bodies.
+// run_on_strand: runs a coroutine on a fresh strand of `ioc` (which other threads are running) and waits for
+// its result, rethrowing its exception. Used by tests that drive asynchronous code from gtest bodies.
 #include <gtest/gtest.h>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -22,6 +23,16 @@ auto run_on_strand(boost::asio::io_context& ioc, F&& f,
         ADD_FAILURE() << "coroutine did not finish within " << limit.count() << " s";
         std::abort();  // the coroutine still references the caller's frame; nothing safe is left to do
     }
+    return fut.get();
+}
+
+// Runs a coroutine on a private single-threaded io_context until it finishes (for unit tests of
+// use cases over in-memory fakes); rethrows its exception.
+template <class T>
+T run_to_completion(boost::asio::awaitable<T> task) {
+    boost::asio::io_context ioc;
+    auto fut = boost::asio::co_spawn(ioc, std::move(task), boost::asio::use_future);
+    ioc.run();
     return fut.get();
 }
 

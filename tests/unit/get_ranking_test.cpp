@@ -13,6 +13,7 @@
 #include "app/errors.hpp"
 #include "app/get_ranking.hpp"
 #include "ops/metrics.hpp"
+#include "support/run_on_strand.hpp"
 
 namespace ec::app {
 namespace {
@@ -84,10 +85,7 @@ public:
 
 template <class T>
 T run(awaitable<T> task) {
-    boost::asio::io_context ioc;
-    auto fut = boost::asio::co_spawn(ioc, std::move(task), boost::asio::use_future);
-    ioc.run();
-    return fut.get();
+    return test::run_to_completion(std::move(task));
 }
 
 class GetRankingTest : public ::testing::Test {

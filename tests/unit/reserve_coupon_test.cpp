@@ -14,6 +14,7 @@
 #include "app/reserve_coupon.hpp"
 #include "domain/error.hpp"
 #include "ops/metrics.hpp"
+#include "support/run_on_strand.hpp"
 
 namespace ec::app {
 namespace {
@@ -23,10 +24,7 @@ using domain::ErrorCode;
 
 template <class T>
 T run(awaitable<T> task) {
-    boost::asio::io_context ioc;
-    auto fut = boost::asio::co_spawn(ioc, std::move(task), boost::asio::use_future);
-    ioc.run();
-    return fut.get();
+    return test::run_to_completion(std::move(task));
 }
 
 std::int64_t now_us() {

@@ -4,17 +4,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <set>
 
 #include "app/errors.hpp"
+#include "infra/events/wakeable_loop.hpp"
 #include "ops/metrics.hpp"
 
 namespace ec::infra::events {
@@ -51,10 +50,8 @@ constexpr std::chrono::milliseconds kLinger{5};
 struct CouponIssuer::State : std::enable_shared_from_this<State> {
     State(asio::io_context& ioc, redis::RedisCouponGate& g, app::CouponRepository& c, ops::MetricsRegistry& m,
           CouponIssuerSettings s)
-        : strand(asio::make_strand(ioc)),
-          wake_timer(strand),
-          sleep_timer(strand),
-          stats_timer(strand),
+        : loop(ioc),
+          stats_timer(loop.strand()),
           gate(g),
           coupons(c),
           settings(std::move(s)),
@@ -85,17 +82,12 @@ struct CouponIssuer::State : std::enable_shared_from_this<State> {
     awaitable<void> fail_one(const IssueRequest& r, const std::string& why);
     awaitable<void> refresh_stats();
     awaitable<void> stats_loop();
-    awaitable<void> sleep(std::chrono::milliseconds d);
 
-    asio::strand<asio::io_context::executor_type> strand;
-    asio::steady_timer wake_timer;   // cancelled by notify()
-    asio::steady_timer sleep_timer;  // linger and backoff: not cut short by notify()
+    WakeableLoop loop;
     asio::steady_timer stats_timer;
     redis::RedisCouponGate& gate;
     app::CouponRepository& coupons;
     CouponIssuerSettings settings;
-    std::atomic<bool> woken{false};
-    std::atomic<bool> stopped{false};
     bool retry_own = true;      // at start: nothing of ours can be pending, but it costs one read
     std::exception_ptr outage;  // set by a request of the current batch
     Clock::time_point claimed_at{};
@@ -125,41 +117,26 @@ CouponIssuer::~CouponIssuer() {
 void CouponIssuer::start() {
     spdlog::info("coupon issuer: consumer {} in group {}", state_->settings.consumer, redis::kIssuerGroup);
     asio::co_spawn(
-        state_->strand, [state = state_]() { return state->run(); }, asio::detached);
+        state_->loop.strand(), [state = state_]() { return state->run(); }, asio::detached);
     asio::co_spawn(
-        state_->strand, [state = state_]() { return state->stats_loop(); }, asio::detached);
+        state_->loop.strand(), [state = state_]() { return state->stats_loop(); }, asio::detached);
 }
 
 void CouponIssuer::stop() {
-    if (state_->stopped.exchange(true)) return;
-    asio::post(state_->strand, [state = state_] {
-        state->wake_timer.cancel();
-        state->sleep_timer.cancel();
-        state->stats_timer.cancel();
-    });
+    if (state_->loop.stopped()) return;
+    state_->loop.stop(state_);
+    asio::post(state_->loop.strand(), [state = state_] { state->stats_timer.cancel(); });
 }
 
 void CouponIssuer::notify() noexcept {
-    if (state_->woken.exchange(true)) return;  // a wake-up is already pending
-    try {
-        asio::post(state_->strand, [state = state_] { state->wake_timer.cancel(); });
-    } catch (...) {
-        // Posting can only fail on allocation; the next look at the streams finds the request.
-    }
-}
-
-awaitable<void> CouponIssuer::State::sleep(std::chrono::milliseconds d) {
-    sleep_timer.expires_after(d);
-    boost::system::error_code ec;
-    co_await sleep_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_return;
+    state_->loop.notify(state_);
 }
 
 awaitable<void> CouponIssuer::State::run() {
     auto self = shared_from_this();  // the state outlives the issuer object while a round runs
     std::chrono::milliseconds backoff{0};
-    while (!stopped) {
-        woken = false;
+    while (!loop.stopped()) {
+        loop.begin_round();
         std::size_t work = 0;
         bool down = false;
         try {
@@ -168,8 +145,7 @@ awaitable<void> CouponIssuer::State::run() {
             ever_ran = true;
         } catch (const app::DependencyUnavailable& e) {
             down = true;
-            backoff =
-                std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            backoff = WakeableLoop::next_backoff(backoff);
             if (ever_ran) {
                 spdlog::warn("coupon issuer: {}; retrying in {} ms", e.what(), backoff.count());
             } else {
@@ -177,24 +153,19 @@ awaitable<void> CouponIssuer::State::run() {
             }
         } catch (const std::exception& e) {
             down = true;
-            backoff =
-                std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            backoff = WakeableLoop::next_backoff(backoff);
             spdlog::error("coupon issuer: round failed: {}; retrying in {} ms", e.what(), backoff.count());
         }
-        if (stopped) break;
+        if (loop.stopped()) break;
         if (down) {
-            retry_own = true;         // what we were handed stays pending with us: retry it first
-            co_await sleep(backoff);  // wake-ups are ignored while backing off
+            retry_own = true;              // what we were handed stays pending with us: retry it first
+            co_await loop.sleep(backoff);  // wake-ups are ignored while backing off
             continue;
         }
         if (work >= static_cast<std::size_t>(settings.batch_size)) continue;  // more are waiting
-        if (!woken) {
-            wake_timer.expires_after(settings.idle_wait);
-            boost::system::error_code ec;
-            co_await wake_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
-        if (stopped) break;
-        co_await sleep(kLinger);
+        co_await loop.idle(settings.idle_wait);
+        if (loop.stopped()) break;
+        co_await loop.sleep(kLinger);
     }
     co_return;
 }
@@ -249,12 +220,12 @@ awaitable<void> CouponIssuer::State::process(std::vector<IssueRequest> batch) {
     std::size_t next = 0;
     const int workers = std::min<int>(settings.concurrency, static_cast<int>(batch.size()));
     int running = workers;
-    asio::steady_timer done(strand, asio::steady_timer::time_point::max());
+    asio::steady_timer done(loop.strand(), asio::steady_timer::time_point::max());
     for (int w = 0; w < workers; ++w) {
         asio::co_spawn(
-            strand,
+            loop.strand(),
             [this, &batch, &next]() -> awaitable<void> {
-                while (next < batch.size() && !outage && !stopped) {
+                while (next < batch.size() && !outage && !loop.stopped()) {
                     const auto& r = batch[next++];
                     co_await issue_one(r);
                 }
@@ -344,7 +315,7 @@ awaitable<void> CouponIssuer::State::stats_loop() {
     // Its own loop on the strand (it runs while a round waits on the database), so the gauges show
     // requests in flight too, not only what is left between rounds.
     auto self = shared_from_this();
-    while (!stopped) {
+    while (!loop.stopped()) {
         try {
             co_await refresh_stats();
         } catch (const std::exception& e) {

@@ -2,17 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
 #include "app/errors.hpp"
+#include "infra/events/wakeable_loop.hpp"
 #include "ops/metrics.hpp"
 
 namespace ec::infra::events {
@@ -55,9 +53,7 @@ const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0
 struct OutboxRelay::State : std::enable_shared_from_this<State> {
     State(asio::io_context& ioc, app::OutboxRepository& o, app::RankingStore& r, ops::MetricsRegistry& m,
           OutboxRelaySettings s, RankingChanged changed)
-        : strand(asio::make_strand(ioc)),
-          wake_timer(strand),
-          sleep_timer(strand),
+        : loop(ioc),
           outbox(o),
           ranking(r),
           settings(s),
@@ -81,18 +77,13 @@ struct OutboxRelay::State : std::enable_shared_from_this<State> {
     awaitable<void> publish_one(const app::OutboxEvent& event, std::vector<app::OutboxFailure>& failures,
                                 std::exception_ptr& outage);
     awaitable<void> refresh_stats();
-    awaitable<void> sleep(std::chrono::milliseconds d);
 
-    asio::strand<asio::io_context::executor_type> strand;
-    asio::steady_timer wake_timer;   // cancelled by notify()
-    asio::steady_timer sleep_timer;  // not cancelled by notify(): linger and backoff
+    WakeableLoop loop;
     app::OutboxRepository& outbox;
     app::RankingStore& ranking;
     OutboxRelaySettings settings;
     RankingChanged on_changed;
     bool changed_in_round = false;
-    std::atomic<bool> woken{false};
-    std::atomic<bool> stopped{false};
     Clock::time_point stats_at{};
 
     ops::Counter& published;
@@ -116,38 +107,22 @@ OutboxRelay::~OutboxRelay() {
 
 void OutboxRelay::start() {
     asio::co_spawn(
-        state_->strand, [state = state_]() { return state->run(); }, asio::detached);
+        state_->loop.strand(), [state = state_]() { return state->run(); }, asio::detached);
 }
 
 void OutboxRelay::stop() {
-    if (state_->stopped.exchange(true)) return;
-    asio::post(state_->strand, [state = state_] {
-        state->wake_timer.cancel();
-        state->sleep_timer.cancel();
-    });
+    state_->loop.stop(state_);
 }
 
 void OutboxRelay::notify() noexcept {
-    if (state_->woken.exchange(true)) return;  // a wake-up is already pending
-    try {
-        asio::post(state_->strand, [state = state_] { state->wake_timer.cancel(); });
-    } catch (...) {
-        // Posting can only fail on allocation; the poll picks the event up.
-    }
-}
-
-awaitable<void> OutboxRelay::State::sleep(std::chrono::milliseconds d) {
-    sleep_timer.expires_after(d);
-    boost::system::error_code ec;
-    co_await sleep_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_return;
+    state_->loop.notify(state_);
 }
 
 awaitable<void> OutboxRelay::State::run() {
     auto self = shared_from_this();  // the state outlives the relay object while a round runs
     std::chrono::milliseconds backoff{0};
-    while (!stopped) {
-        woken = false;
+    while (!loop.stopped()) {
+        loop.begin_round();
         std::size_t claimed = 0;
         bool outage = false;
         try {
@@ -157,28 +132,22 @@ awaitable<void> OutboxRelay::State::run() {
             backoff = std::chrono::milliseconds{0};
         } catch (const app::DependencyUnavailable& e) {
             outage = true;
-            backoff =
-                std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            backoff = WakeableLoop::next_backoff(backoff);
             spdlog::warn("outbox relay: {}; retrying in {} ms", e.what(), backoff.count());
         } catch (const std::exception& e) {
             outage = true;
-            backoff =
-                std::clamp(backoff * 2, std::chrono::milliseconds{100}, std::chrono::milliseconds{5'000});
+            backoff = WakeableLoop::next_backoff(backoff);
             spdlog::error("outbox relay: round failed: {}; retrying in {} ms", e.what(), backoff.count());
         }
-        if (stopped) break;
+        if (loop.stopped()) break;
         if (outage) {
-            co_await sleep(backoff);  // wake-ups are ignored while backing off
+            co_await loop.sleep(backoff);  // wake-ups are ignored while backing off
             continue;
         }
         if (claimed == static_cast<std::size_t>(settings.batch_size)) continue;  // more are waiting
-        if (!woken) {
-            wake_timer.expires_after(settings.poll_interval);
-            boost::system::error_code ec;
-            co_await wake_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
-        if (stopped) break;
-        if (settings.linger.count() > 0) co_await sleep(settings.linger);
+        co_await loop.idle(settings.poll_interval);
+        if (loop.stopped()) break;
+        if (settings.linger.count() > 0) co_await loop.sleep(settings.linger);
     }
     co_return;
 }
@@ -203,10 +172,11 @@ awaitable<std::vector<app::OutboxFailure>> OutboxRelay::State::publish(
     std::vector<app::OutboxFailure> failures;
     std::exception_ptr outage;
     std::size_t pending = events.size();
-    asio::steady_timer done(strand, asio::steady_timer::time_point::max());
+    asio::steady_timer done(loop.strand(), asio::steady_timer::time_point::max());
     for (const auto& event : events) {
         asio::co_spawn(
-            strand, [this, &event, &failures, &outage]() { return publish_one(event, failures, outage); },
+            loop.strand(),
+            [this, &event, &failures, &outage]() { return publish_one(event, failures, outage); },
             [&pending, &done](std::exception_ptr) {
                 if (--pending == 0) done.cancel();
             });
