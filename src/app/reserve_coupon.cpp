@@ -8,6 +8,7 @@
 
 #include "app/errors.hpp"
 #include "domain/error.hpp"
+#include "domain/local_time.hpp"
 #include "ops/metrics.hpp"
 
 namespace ec::app {
@@ -16,12 +17,6 @@ using domain::DomainError;
 using domain::ErrorCode;
 
 namespace {
-
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 ops::Counter& outcome_counter(ops::MetricsRegistry& metrics, const char* result) {
     return metrics.counter("coupon.reservation", "FCFS coupon reservations by result", {{"result", result}});
@@ -76,7 +71,7 @@ boost::asio::awaitable<ReservationReceipt> ReserveCoupon::reserve(std::int64_t c
         throw DomainError(ErrorCode::InvalidCoupon,
                           "Coupon not found. couponId: " + std::to_string(coupon_id));
     }
-    const auto now = now_us();
+    const auto now = domain::epoch_us_now();
     if (!coupon->is_open_at(now)) {
         throw DomainError(ErrorCode::CouponExpired,
                           "Coupon is expired or not yet started. couponId: " + std::to_string(coupon_id));

@@ -1,9 +1,16 @@
 #include "domain/local_time.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
 namespace ec::domain {
+
+std::int64_t epoch_us_now() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 std::string format_local_datetime(std::int64_t epoch_micros) {
     std::int64_t secs = epoch_micros / 1'000'000;

@@ -6,6 +6,9 @@
 
 namespace ec::domain {
 
+// Microseconds since the epoch, now (system clock): the unit of every timestamp in the domain.
+std::int64_t epoch_us_now();
+
 // "2025-12-10T07:00:31.123456": microseconds since the epoch as a local date-time, no offset.
 std::string format_local_datetime(std::int64_t epoch_micros);
 

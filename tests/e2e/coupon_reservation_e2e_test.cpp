@@ -9,12 +9,6 @@ namespace {
 
 class ReservationE2E : public ServerSuite<ReservationE2E> {};
 
-std::string status_of(HttpClient& client, std::int64_t coupon, std::int64_t user) {
-    const auto r = client.get(reservation_path(coupon, user));
-    if (r.status != 200) return "HTTP " + std::to_string(r.status) + " " + r.body;
-    return str(r.json().at("status"));
-}
-
 TEST_F(ReservationE2E, ReserveAnswersItsSequenceAndTheIssuerIssuesTheCoupon) {
     CommercePg pg;
     RedisAdmin redis;

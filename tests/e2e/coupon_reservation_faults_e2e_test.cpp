@@ -9,12 +9,6 @@ namespace {
 // Pending requests of a dead consumer are claimed after 1 s instead of 5 s.
 const std::vector<std::string> kFastReclaim{"coupon.issuer.claim-idle=1s"};
 
-std::string status_of(HttpClient& client, std::int64_t coupon, std::int64_t user) {
-    const auto r = client.get(reservation_path(coupon, user));
-    if (r.status != 200) return "HTTP " + std::to_string(r.status);
-    return str(r.json().at("status"));
-}
-
 // Reserves while PostgreSQL is down (Redis answers alone), kills the server with requests still
 // unissued, brings PostgreSQL back and starts a new server: every reservation is issued, once.
 TEST(ReservationCrashE2E, KillNineWithUnissuedRequestsLosesAndDoublesNothing) {
@@ -174,7 +168,8 @@ TEST(ReservationRedisDownE2E, ReserveIsFast503AndTheRestOfTheApiWorks) {
         EXPECT_EQ(client.post(charge_path(303100), charge_body(1000, unique_key("redis-down"))).status, 200);
         // The holder's status comes from the database; an unknown one cannot be told.
         EXPECT_EQ(status_of(client, coupon, 303000), "ISSUED");
-        EXPECT_EQ(status_of(client, coupon, 303001), "HTTP 503");
+        EXPECT_TRUE(status_of(client, coupon, 303001).starts_with("HTTP 503 "))
+            << status_of(client, coupon, 303001);
         EXPECT_EQ(pg.issued_quantity(coupon), 1);
     }
     // Redis back (empty: the test Redis keeps nothing across a restart): the gate re-initialises.

@@ -30,6 +30,14 @@ inline std::string coupon_redis_key(std::int64_t coupon, const std::string& part
     return "coupon:{" + std::to_string(coupon) + "}:" + part;
 }
 
+// The reservation status of `user` ("NONE", "ISSUED", ...), or "HTTP <status> <body>" when the
+// endpoint did not answer 200.
+inline std::string status_of(HttpClient& client, std::int64_t coupon, std::int64_t user) {
+    const auto r = client.get(reservation_path(coupon, user));
+    if (r.status != 200) return "HTTP " + std::to_string(r.status) + " " + r.body;
+    return str(r.json().at("status"));
+}
+
 inline std::vector<std::int64_t> user_range(std::int64_t first, int count) {
     std::vector<std::int64_t> users;
     for (int i = 0; i < count; ++i) users.push_back(first + i);

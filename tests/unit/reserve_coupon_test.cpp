@@ -13,6 +13,7 @@
 #include "app/get_reservation_status.hpp"
 #include "app/reserve_coupon.hpp"
 #include "domain/error.hpp"
+#include "domain/local_time.hpp"
 #include "ops/metrics.hpp"
 #include "support/run_on_strand.hpp"
 
@@ -25,12 +26,6 @@ using domain::ErrorCode;
 template <class T>
 T run(awaitable<T> task) {
     return test::run_to_completion(std::move(task));
-}
-
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 class FakeUsers : public UserRepository {
@@ -153,10 +148,13 @@ constexpr std::int64_t kDayUs = 24LL * 3600 * 1'000'000;
 class ReserveCouponTest : public ::testing::Test {
 protected:
     ReserveCouponTest() {
-        coupons.coupons[10] = domain::Coupon{10, "ten", 10, 3, 1, now_us() - kDayUs, now_us() + kDayUs};
+        coupons.coupons[10] = domain::Coupon{
+            10, "ten", 10, 3, 1, domain::epoch_us_now() - kDayUs, domain::epoch_us_now() + kDayUs};
         coupons.held.insert({5, 10});
-        coupons.coupons[20] = domain::Coupon{20, "old", 10, 3, 0, now_us() - 2 * kDayUs, now_us() - kDayUs};
-        coupons.coupons[30] = domain::Coupon{30, "later", 10, 3, 0, now_us() + kDayUs, now_us() + 2 * kDayUs};
+        coupons.coupons[20] = domain::Coupon{
+            20, "old", 10, 3, 0, domain::epoch_us_now() - 2 * kDayUs, domain::epoch_us_now() - kDayUs};
+        coupons.coupons[30] = domain::Coupon{
+            30, "later", 10, 3, 0, domain::epoch_us_now() + kDayUs, domain::epoch_us_now() + 2 * kDayUs};
     }
 
     ErrorCode refusal(std::int64_t coupon, std::int64_t user) {
@@ -230,7 +228,7 @@ TEST_F(ReserveCouponTest, ValidationNeedsNoDatabaseOnceWarm) {
 
 TEST(CouponCatalogTest, ServesTheLastKnownCouponWhileTheDatabaseIsDown) {
     FakeCoupons coupons;
-    coupons.coupons[1] = domain::Coupon{1, "c", 10, 5, 0, 0, now_us() + kDayUs};
+    coupons.coupons[1] = domain::Coupon{1, "c", 10, 5, 0, 0, domain::epoch_us_now() + kDayUs};
     CouponCatalog catalog(coupons, std::chrono::milliseconds{0});  // every call refreshes
     EXPECT_TRUE(run(catalog.find(1)).has_value());
     coupons.down = true;

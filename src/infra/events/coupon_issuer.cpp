@@ -13,6 +13,7 @@
 #include <set>
 
 #include "app/errors.hpp"
+#include "domain/local_time.hpp"
 #include "infra/events/wakeable_loop.hpp"
 #include "ops/metrics.hpp"
 
@@ -31,12 +32,6 @@ std::string default_consumer_name() {
 }
 
 namespace {
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Reservation to user coupon: 1 ms .. 30 s.
 const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -263,7 +258,8 @@ awaitable<void> CouponIssuer::State::issue_one(const IssueRequest& r) {
         if (settled) {
             if (result == app::ReservedIssue::Issued) {
                 issued.increment();
-                lag.record(static_cast<double>(std::max<std::int64_t>(0, now_ms() - r.requested_at_ms)) /
+                lag.record(static_cast<double>(
+                               std::max<std::int64_t>(0, domain::epoch_us_now() / 1000 - r.requested_at_ms)) /
                            1e3);
             } else if (result == app::ReservedIssue::AlreadyIssued) {
                 already_issued.increment();
@@ -344,7 +340,9 @@ awaitable<void> CouponIssuer::State::refresh_stats() {
     pending.set(static_cast<double>(total.pending));
     dead_letters.set(static_cast<double>(total.dead_letters));
     oldest_pending_age.set(
-        oldest > 0 ? static_cast<double>(std::max<std::int64_t>(0, now_ms() - oldest)) / 1e3 : 0.0);
+        oldest > 0
+            ? static_cast<double>(std::max<std::int64_t>(0, domain::epoch_us_now() / 1000 - oldest)) / 1e3
+            : 0.0);
     co_return;
 }
 

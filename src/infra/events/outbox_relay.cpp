@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 
 #include "app/errors.hpp"
+#include "domain/local_time.hpp"
 #include "infra/events/wakeable_loop.hpp"
 #include "ops/metrics.hpp"
 
@@ -37,12 +38,6 @@ domain::OrderCompleted parse_order_completed(std::int64_t event_id, std::string_
 }
 
 namespace {
-
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Commit-to-visible: 1 ms .. 10 s.
 const std::vector<double> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05,
@@ -202,7 +197,7 @@ awaitable<void> OutboxRelay::State::publish_one(const app::OutboxEvent& event,
         co_await ranking.append_completed(order);
         if (applied) {
             changed_in_round = true;
-            lag.record(static_cast<double>(now_us() - order.paid_at_us) / 1e6);
+            lag.record(static_cast<double>(domain::epoch_us_now() - order.paid_at_us) / 1e6);
         } else {
             duplicates.increment();
         }
