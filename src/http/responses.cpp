@@ -12,9 +12,13 @@ namespace ec::http {
 using domain::ErrorCode;
 
 Response json_response(bhttp::status status, const boost::json::value& body) {
+    return json_response(status, boost::json::serialize(body));
+}
+
+Response json_response(bhttp::status status, std::string body) {
     Response res{status, 11};
     res.set(bhttp::field::content_type, "application/json");
-    res.body() = boost::json::serialize(body);
+    res.body() = std::move(body);
     res.prepare_payload();
     return res;
 }

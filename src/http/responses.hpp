@@ -11,6 +11,8 @@
 namespace ec::http {
 
 Response json_response(bhttp::status status, const boost::json::value& body);
+// A body already serialized (JsonWriter).
+Response json_response(bhttp::status status, std::string body);
 bhttp::status status_for(domain::ErrorCode code);
 Response error_response(domain::ErrorCode code, std::string_view message);
 // Protocol-level refusals whose status is not implied by the code (431 uses COMMON002).

@@ -2,16 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <random>
 
 #include "http/request_context.hpp"
@@ -25,20 +25,51 @@ namespace beast = boost::beast;
 using asio::ip::tcp;
 using domain::ErrorCode;
 using Clock = std::chrono::steady_clock;
+using ops::Millis;
 
+// A connection. Its coroutine is the only code that reads, writes or closes the socket, so it needs
+// no strand; other threads (the deadline sweep, shutdown) only ever shut the descriptor down, which
+// the kernel makes safe and which ends the pending read or write with an error.
 struct Server::Session {
-    Session(tcp::socket s, std::uint64_t i) : stream(std::move(s)), id(i) {}
-    beast::tcp_stream stream;
+    enum class State : int { Idle, Busy, Closing };
+
+    Session(tcp::socket s, std::uint64_t i) : socket(std::move(s)), id(i) {}
+
+    tcp::socket socket;
     std::uint64_t id;
-    bool busy = false;  // touched only on the session's strand
+    std::atomic<Clock::rep> deadline{Clock::time_point::max().time_since_epoch().count()};
+    std::atomic<State> state{State::Idle};
+    std::atomic<bool> timed_out{false};
+    std::mutex fd_mutex;  // a shut-down by another thread never hits a closed (reused) descriptor
+    bool closed = false;  // guarded by fd_mutex
+
+    void expire_after(std::chrono::milliseconds d) {
+        deadline.store((Clock::now() + d).time_since_epoch().count(), std::memory_order_relaxed);
+    }
+    bool expired(Clock::time_point now) const {
+        return deadline.load(std::memory_order_relaxed) < now.time_since_epoch().count();
+    }
+    // From any thread: ends the pending read or write (both directions shut down).
+    void abort() {
+        std::lock_guard lock(fd_mutex);
+        if (!closed) ::shutdown(socket.native_handle(), SHUT_RDWR);
+    }
+    void close() {
+        std::lock_guard lock(fd_mutex);
+        closed = true;
+        boost::system::error_code ec;
+        socket.close(ec);
+    }
 };
 
 namespace {
 std::string make_request_id() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-    return buf;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::uint64_t v = rng();
+    std::string id(16, '0');
+    for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<std::size_t>(i)] = kHex[v & 0xf];
+    return id;
 }
 
 // A client-supplied id is kept only if it is short and printable, so it is safe to log and echo.
@@ -80,14 +111,15 @@ void Server::start() {
     metrics_.gauge_fn("http.server.connections.active", "Open HTTP connections", {},
                       [this] { return static_cast<double>(active_.load()); });
     asio::co_spawn(accept_strand_, accept_loop(), asio::detached);
+    asio::co_spawn(accept_strand_, sweep_loop(), asio::detached);
     spdlog::info("HTTP server listening on {}:{}", config_.address, port_);
 }
 
 asio::awaitable<void> Server::accept_loop() {
     for (;;) {
         boost::system::error_code ec;
-        tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_),
-                                                             asio::redirect_error(asio::use_awaitable, ec));
+        tcp::socket socket =
+            co_await acceptor_.async_accept(ioc_, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (stopping_ || ec == asio::error::operation_aborted) co_return;
             // EMFILE and friends: back off briefly instead of spinning.
@@ -108,8 +140,7 @@ asio::awaitable<void> Server::accept_loop() {
             std::lock_guard lock(sessions_mutex_);
             sessions_.emplace(session->id, session);
         }
-        auto executor = session->stream.get_executor();
-        asio::co_spawn(executor, run_session(session), [this, id = session->id](std::exception_ptr e) {
+        asio::co_spawn(ioc_, run_session(session), [this, id = session->id](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -126,24 +157,86 @@ asio::awaitable<void> Server::accept_loop() {
     }
 }
 
+// One pass over the open connections every sweep interval, shutting down those past their
+// deadline: far cheaper than a timer armed and cancelled around every read and write.
+asio::awaitable<void> Server::sweep_loop() {
+    const auto interval =
+        std::clamp(std::min(config_.request_timeout, config_.idle_timeout) / 4, Millis(10), Millis(500));
+    asio::steady_timer timer(accept_strand_);
+    boost::system::error_code ec;
+    for (;;) {
+        timer.expires_after(interval);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (stopping_ && active_.load() == 0) break;
+        const auto now = Clock::now();
+        std::vector<std::shared_ptr<Session>> expired;
+        {
+            std::lock_guard lock(sessions_mutex_);
+            for (auto& [id, weak] : sessions_) {
+                auto s = weak.lock();
+                if (s && s->expired(now)) expired.push_back(std::move(s));
+            }
+        }
+        for (auto& s : expired) {
+            s->timed_out = true;
+            s->abort();
+        }
+    }
+    co_return;
+}
+
+namespace {
+// Everything up to the body, in one buffer: the body goes out as a second buffer of the same write.
+void serialize_head(Response& res, std::string& out) {
+    if (res.find(bhttp::field::content_length) == res.end()) res.prepare_payload();
+    out.clear();
+    out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    const unsigned status = res.result_int();
+    out += static_cast<char>('0' + status / 100 % 10);
+    out += static_cast<char>('0' + status / 10 % 10);
+    out += static_cast<char>('0' + status % 10);
+    out += ' ';
+    out += res.reason();
+    out += "\r\n";
+    for (const auto& field : res) {
+        out += field.name_string();
+        out += ": ";
+        out += field.value();
+        out += "\r\n";
+    }
+    out += "\r\n";
+}
+
+// Appends what the peer sent next; false (and `ec` set) on error, end of stream or shut-down.
+asio::awaitable<bool> read_more(tcp::socket& socket, beast::flat_buffer& buffer,
+                                boost::system::error_code& ec) {
+    const auto n = co_await socket.async_read_some(buffer.prepare(16 * 1024),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    buffer.commit(n);
+    co_return true;
+}
+}  // namespace
+
 asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
-    auto& stream = session->stream;
+    auto& socket = session->socket;
     // Room for a full header block plus read-ahead of pipelined requests.
     beast::flat_buffer buffer(std::max<std::size_t>(2 * config_.max_header_size, 64 * 1024));
+    std::string head;  // the response head, its capacity reused across requests
     boost::system::error_code ec;
     bool linger = false;
     for (;;) {
         if (stopping_) break;
         if (buffer.size() == 0) {
             // Waiting for the next request on a keep-alive connection: the idle timeout applies.
-            stream.expires_after(config_.idle_timeout);
-            const auto n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) break;
-            buffer.commit(n);
+            session->expire_after(config_.idle_timeout);
+            const bool got = co_await read_more(socket, buffer, ec);
+            if (!got) break;
         }
-        session->busy = true;
-        stream.expires_after(config_.request_timeout);
+        // Shutdown closes idle connections only: whoever changes the state first decides.
+        auto idle = Session::State::Idle;
+        if (!session->state.compare_exchange_strong(idle, Session::State::Busy)) break;
+        session->expire_after(config_.request_timeout);
         // Beast's header_limit does not count fields parsed from an earlier read, so a header block
         // split across reads could exceed it; insist on the whole block within the limit ourselves.
         bool header_too_large = false;
@@ -159,19 +252,25 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
                 header_too_large = true;
                 break;
             }
-            const auto n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) break;
-            buffer.commit(n);
+            const bool got = co_await read_more(socket, buffer, ec);
+            if (!got) break;
         }
         if (ec) break;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(config_.max_body_size);
         parser.header_limit(static_cast<std::uint32_t>(config_.max_header_size));
+        parser.eager(true);
         if (header_too_large) {
             ec = bhttp::error::header_limit;
         } else {
-            co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+            // The header block is buffered whole; the body may need more reads.
+            for (;;) {
+                buffer.consume(parser.put(buffer.data(), ec));
+                if (ec == bhttp::error::need_more) ec = {};
+                if (ec || parser.is_done()) break;
+                const bool got = co_await read_more(socket, buffer, ec);
+                if (!got) break;
+            }
         }
         Response res;
         bool close_after = false;
@@ -186,9 +285,8 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
                 bhttp::status::request_header_fields_too_large, ErrorCode::InvalidInput,
                 "Request headers exceed the limit of " + std::to_string(config_.max_header_size) + " bytes");
             close_after = refused = true;
-        } else if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-                   ec == asio::error::eof || ec == asio::error::connection_reset ||
-                   ec == asio::error::operation_aborted) {
+        } else if (session->timed_out || ec == asio::error::eof || ec == asio::error::connection_reset ||
+                   ec == asio::error::operation_aborted || ec == asio::error::broken_pipe) {
             break;
         } else if (ec) {
             res = error_response(ErrorCode::InvalidInput, "Malformed HTTP request: " + ec.message());
@@ -201,29 +299,30 @@ asio::awaitable<void> Server::run_session(std::shared_ptr<Session> session) {
         if (refused) res.set("X-Request-Id", make_request_id());  // answered before handle(): still tagged
         if (stopping_) close_after = true;
         res.keep_alive(!close_after);
-        stream.expires_after(config_.request_timeout);
-        co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-        session->busy = false;
+        serialize_head(res, head);
+        session->expire_after(config_.request_timeout);
+        const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(res.body())};
+        co_await asio::async_write(socket, out, asio::redirect_error(asio::use_awaitable, ec));
+        session->state = Session::State::Idle;
         if (ec || close_after) {
             linger = refused && !ec;
             break;
         }
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
     if (linger) {
         // Drain briefly so a client still sending (e.g. an oversized body) reads our response
         // instead of a connection reset.
-        stream.expires_after(std::chrono::seconds(2));
+        session->expire_after(std::chrono::seconds(2));
         std::size_t drained = 0;
-        char sink[16 * 1024];
         while (drained < 8 * 1024 * 1024) {
-            const auto n = co_await stream.async_read_some(asio::buffer(sink),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) break;
-            drained += n;
+            buffer.clear();
+            const bool got = co_await read_more(socket, buffer, ec);
+            if (!got) break;
+            drained += buffer.size();
         }
     }
-    stream.socket().close(ec);
+    session->close();
     co_return;
 }
 
@@ -327,9 +426,8 @@ void Server::shutdown(std::function<void()> on_drained) {
     }
     for (auto& s : sessions) {
         // Idle keep-alive connections are closed now; busy ones close after their response.
-        asio::post(s->stream.get_executor(), [s] {
-            if (!s->busy) s->stream.cancel();
-        });
+        auto idle = Session::State::Idle;
+        if (s->state.compare_exchange_strong(idle, Session::State::Closing)) s->abort();
     }
     asio::co_spawn(ioc_, drain(std::move(on_drained)), asio::detached);
 }

@@ -1,8 +1,8 @@
 #pragma once
-// HTTP/1.1 server on Boost.Beast with C++20 coroutines: one coroutine per connection on its own
-// strand, keep-alive, pipelined requests answered in order, body/header limits, request and idle
-// timeouts, a connection cap and orderly shutdown (stop accepting, finish in-flight requests,
-// close idle connections).
+// HTTP/1.1 server with C++20 coroutines on Asio, Beast's parser: one coroutine per connection,
+// keep-alive, pipelined requests answered in order, body/header limits, request and idle timeouts
+// (deadlines checked by one sweep, not a timer per read), a connection cap and orderly shutdown
+// (stop accepting, finish in-flight requests, close idle connections).
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -42,6 +42,7 @@ private:
     struct Session;
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> run_session(std::shared_ptr<Session> session);
+    boost::asio::awaitable<void> sweep_loop();
     boost::asio::awaitable<void> drain(std::function<void()> on_drained);
     void record(const Route* route, std::string_view uri, bhttp::verb method, unsigned status,
                 double seconds);
