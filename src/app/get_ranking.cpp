@@ -44,11 +44,11 @@ void GetRanking::invalidate() {
     cache_.clear();
 }
 
-std::optional<std::vector<domain::RankedProduct>> GetRanking::cached(domain::BusinessDate date, int limit) {
-    if (cache_ttl_.count() == 0) return std::nullopt;
+RankedList GetRanking::cached(domain::BusinessDate date, int limit) {
+    if (cache_ttl_.count() == 0) return nullptr;
     std::lock_guard lock(mutex_);
     const auto it = cache_.find({date, limit});
-    if (it == cache_.end()) return std::nullopt;
+    if (it == cache_.end()) return nullptr;
     const auto now = std::chrono::steady_clock::now();
     if (now - it->second.loaded_at < cache_ttl_) return it->second.rankings;
     // Expired. One caller re-reads it; the others get the previous answer meanwhile. A re-read taking
@@ -56,7 +56,7 @@ std::optional<std::vector<domain::RankedProduct>> GetRanking::cached(domain::Bus
     constexpr std::chrono::milliseconds kRefreshGrace{500};
     if (now - it->second.refresh_started < kRefreshGrace) return it->second.rankings;
     it->second.refresh_started = now;
-    return std::nullopt;
+    return nullptr;
 }
 
 void GetRanking::drop(domain::BusinessDate date, int limit) {
@@ -65,8 +65,8 @@ void GetRanking::drop(domain::BusinessDate date, int limit) {
     cache_.erase({date, limit});
 }
 
-void GetRanking::keep(domain::BusinessDate date, int limit, std::vector<domain::RankedProduct> rankings,
-                      std::uint64_t generation, std::chrono::steady_clock::time_point started) {
+void GetRanking::keep(domain::BusinessDate date, int limit, RankedList rankings, std::uint64_t generation,
+                      std::chrono::steady_clock::time_point started) {
     if (cache_ttl_.count() == 0) return;
     std::lock_guard lock(mutex_);
     if (generation != generation_) return;     // the ranking changed while this was read
@@ -78,7 +78,7 @@ awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> dat
     RankingAnswer answer;
     answer.date = date.value_or(domain::business_today());
     if (auto hit = cached(answer.date, limit)) {
-        answer.rankings = std::move(*hit);
+        answer.rankings = std::move(hit);
         answer.source = domain::RankingSource::Redis;
         co_return answer;
     }
@@ -96,15 +96,17 @@ awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> dat
     }
     if (!live.empty()) {
         const auto catalog = co_await catalog_.snapshot();
-        answer.rankings = with_names(live, catalog);
+        answer.rankings =
+            std::make_shared<const std::vector<domain::RankedProduct>>(with_names(live, catalog));
         answer.source = domain::RankingSource::Redis;
         keep(answer.date, limit, answer.rankings, generation, started);
         co_return answer;
     }
     drop(answer.date, limit);  // the next callers find out for themselves, not from a stale answer
-    answer.rankings = co_await from_backup(answer.date, limit);
-    answer.source = answer.rankings.empty() ? domain::RankingSource::None : domain::RankingSource::Backup;
-    (answer.rankings.empty() ? fallback_none_ : fallback_backup_).increment();
+    auto backup = co_await from_backup(answer.date, limit);
+    answer.source = backup.empty() ? domain::RankingSource::None : domain::RankingSource::Backup;
+    (backup.empty() ? fallback_none_ : fallback_backup_).increment();
+    answer.rankings = std::make_shared<const std::vector<domain::RankedProduct>>(std::move(backup));
     co_return answer;
 }
 

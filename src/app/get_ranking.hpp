@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -31,9 +32,12 @@ class Counter;
 
 namespace ec::app {
 
+// Shared, not copied: a cached answer goes out to every reader of the hot leaderboard as is.
+using RankedList = std::shared_ptr<const std::vector<domain::RankedProduct>>;
+
 struct RankingAnswer {
     domain::BusinessDate date;
-    std::vector<domain::RankedProduct> rankings;
+    RankedList rankings;  // never null
     domain::RankingSource source = domain::RankingSource::None;
 };
 
@@ -59,13 +63,13 @@ public:
 
 private:
     struct Cached {
-        std::vector<domain::RankedProduct> rankings;
+        RankedList rankings;
         std::chrono::steady_clock::time_point loaded_at;
         std::chrono::steady_clock::time_point refresh_started{};  // by the caller re-reading it
     };
-    std::optional<std::vector<domain::RankedProduct>> cached(domain::BusinessDate date, int limit);
-    void keep(domain::BusinessDate date, int limit, std::vector<domain::RankedProduct> rankings,
-              std::uint64_t generation, std::chrono::steady_clock::time_point started);
+    RankedList cached(domain::BusinessDate date, int limit);  // null: not cached, or this caller refreshes
+    void keep(domain::BusinessDate date, int limit, RankedList rankings, std::uint64_t generation,
+              std::chrono::steady_clock::time_point started);
     void drop(domain::BusinessDate date, int limit);
 
     boost::asio::awaitable<std::vector<domain::RankedProduct>> from_backup(domain::BusinessDate date,

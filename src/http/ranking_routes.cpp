@@ -27,9 +27,9 @@ void register_ranking_routes(Router& router, app::GetRanking& ranking) {
                    const int limit = domain::ranking_limit(ctx.query_int("limit"));
                    const auto answer = co_await ranking.top(date, limit);
                    // The hottest read of the service: written straight to text (see JsonWriter).
-                   JsonWriter w(64 + answer.rankings.size() * 96);
+                   JsonWriter w(64 + answer.rankings->size() * 96);
                    w.begin_object().key("date").value(answer.date.iso()).key("rankings").begin_array();
-                   for (const auto& r : answer.rankings) {
+                   for (const auto& r : *answer.rankings) {
                        w.begin_object()
                            .key("rank")
                            .value(r.rank)

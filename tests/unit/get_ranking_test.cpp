@@ -103,11 +103,11 @@ TEST_F(GetRankingTest, RedisAnswersWithCatalogueNamesAndTheUnknownPlaceholder) {
     GetRanking ranking(store, backup, catalog, metrics, std::chrono::milliseconds{0});
     const auto a = run(ranking.top(day, 10));
     EXPECT_EQ(a.source, domain::RankingSource::Redis);
-    ASSERT_EQ(a.rankings.size(), 3U);
-    EXPECT_EQ(a.rankings[0].product_name, "P1");
-    EXPECT_EQ(a.rankings[1].product_id, 2);
-    EXPECT_EQ(a.rankings[2].product_name, kUnknownProductName);
-    EXPECT_EQ(a.rankings[2].rank, 3);
+    ASSERT_EQ(a.rankings->size(), 3U);
+    EXPECT_EQ(a.rankings->at(0).product_name, "P1");
+    EXPECT_EQ(a.rankings->at(1).product_id, 2);
+    EXPECT_EQ(a.rankings->at(2).product_name, kUnknownProductName);
+    EXPECT_EQ(a.rankings->at(2).rank, 3);
 }
 
 TEST_F(GetRankingTest, RedisDownOrEmptyFallsBackToTheBackupThenToNothing) {
@@ -117,15 +117,15 @@ TEST_F(GetRankingTest, RedisDownOrEmptyFallsBackToTheBackupThenToNothing) {
     store.down = true;
     const auto a = run(ranking.top(day, 10));
     EXPECT_EQ(a.source, domain::RankingSource::Backup);
-    ASSERT_EQ(a.rankings.size(), 1U);
-    EXPECT_EQ(a.rankings[0].sales_count, 40);
+    ASSERT_EQ(a.rankings->size(), 1U);
+    EXPECT_EQ(a.rankings->at(0).sales_count, 40);
     const auto p = run(ranking.product(3, day));
     EXPECT_EQ(p.source, domain::RankingSource::Backup);
     EXPECT_EQ(p.rank, 1);
     backup.down = true;  // the backup's database is down too: still an answer, never an exception
     const auto none = run(ranking.top(day, 10));
     EXPECT_EQ(none.source, domain::RankingSource::None);
-    EXPECT_TRUE(none.rankings.empty());
+    EXPECT_TRUE(none.rankings->empty());
     EXPECT_EQ(run(ranking.product(3, day)).rank, -1);
 }
 
@@ -134,11 +134,11 @@ TEST_F(GetRankingTest, AnswersAreReusedUntilTheRelayChangesTheRanking) {
     GetRanking ranking(store, backup, catalog, metrics, std::chrono::seconds(60));
     run(ranking.top(day, 10));
     store.day = {{1, 8}};
-    EXPECT_EQ(run(ranking.top(day, 10)).rankings[0].sales_count, 7);  // cached
+    EXPECT_EQ(run(ranking.top(day, 10)).rankings->at(0).sales_count, 7);  // cached
     EXPECT_EQ(store.top_calls, 1);
-    EXPECT_EQ(run(ranking.top(day, 5)).rankings[0].sales_count, 8);  // another limit, another entry
+    EXPECT_EQ(run(ranking.top(day, 5)).rankings->at(0).sales_count, 8);  // another limit, another entry
     ranking.invalidate();
-    EXPECT_EQ(run(ranking.top(day, 10)).rankings[0].sales_count, 8);
+    EXPECT_EQ(run(ranking.top(day, 10)).rankings->at(0).sales_count, 8);
     EXPECT_EQ(store.top_calls, 3);
     // Fallback answers are not cached: Redis coming back is seen at once.
     store.down = true;
@@ -162,7 +162,7 @@ TEST_F(GetRankingTest, AnExpiredAnswerIsReReadByOneCallerWhileTheOthersGetThePre
         answers.push_back(boost::asio::co_spawn(ioc, ranking.top(day, 10), boost::asio::use_future));
     ioc.run();
     std::vector<std::int64_t> counts;
-    for (auto& a : answers) counts.push_back(a.get().rankings.at(0).sales_count);
+    for (auto& a : answers) counts.push_back(a.get().rankings->at(0).sales_count);
     std::sort(counts.begin(), counts.end());
     EXPECT_EQ(counts, (std::vector<std::int64_t>{7, 7, 8}));
     EXPECT_EQ(store.top_calls, 2);
