@@ -72,7 +72,8 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
         return nullptr;
     }
 
-    asio::awaitable<Reply> execute(std::vector<std::string> args) {
+    // `args` is read before the first suspension only, so callers may pass a temporary.
+    asio::awaitable<Reply> execute(const std::vector<std::string>& args) {
         std::string formatted = detail::format_command(args);
         if (!breaker.try_acquire()) {
             rejected->increment();
@@ -137,7 +138,7 @@ void RedisClient::stop() {
 
 asio::awaitable<Reply> RedisClient::command(std::vector<std::string> args) {
     auto impl = impl_;  // the client may be destroyed while this call is suspended
-    co_return co_await impl->execute(std::move(args));
+    co_return co_await impl->execute(args);
 }
 
 asio::awaitable<Reply> RedisClient::eval(const LuaScript& script, std::vector<std::string> keys,
@@ -156,7 +157,7 @@ asio::awaitable<Reply> RedisClient::eval(const LuaScript& script, std::vector<st
         // First use since a Redis restart or SCRIPT FLUSH: EVAL runs it and caches it again.
         cmd[0] = "EVAL";
         cmd[1] = script.source;
-        reply = co_await impl->execute(std::move(cmd));
+        reply = co_await impl->execute(cmd);
     }
     co_return reply;
 }
@@ -165,7 +166,7 @@ asio::awaitable<bool> RedisClient::ping() {
     try {
         auto impl = impl_;
         std::vector<std::string> args{"PING"};  // GCC 12: no braced list inside co_await
-        const Reply reply = co_await impl->execute(std::move(args));
+        const Reply reply = co_await impl->execute(args);
         const bool pong = reply.type == Reply::Type::Status && reply.str == "PONG";
         co_return pong;
     } catch (const RedisUnavailable&) {

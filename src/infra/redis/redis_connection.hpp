@@ -44,7 +44,7 @@ struct ConnectionSettings {
 // redis://[[user]:password@]host[:port][/db]; throws std::invalid_argument naming the problem.
 ConnectionSettings parse_redis_url(const std::string& url);
 
-// RESP request for one command, formatted by hiredis.
+// RESP request (multi-bulk) for one command.
 std::string format_command(const std::vector<std::string>& args);
 
 // A caller's completion handler, type-erased so the calls of every caller fit one FIFO queue.
