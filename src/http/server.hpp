@@ -1,8 +1,8 @@
 #pragma once
-// HTTP/1.1 server with C++20 coroutines on Asio, Beast's parser: one coroutine per connection,
-// keep-alive, pipelined requests answered in order, body/header limits, request and idle timeouts
-// (deadlines checked by one sweep, not a timer per read), a connection cap and orderly shutdown
-// (stop accepting, finish in-flight requests, close idle connections).
+// HTTP/1.1 server with C++20 coroutines on Asio and Beast's parser: one coroutine per connection on
+// its own strand, keep-alive, pipelined requests answered in order, body/header limits, request and
+// idle timeouts (deadlines checked by one sweep, not a timer per read), a connection cap and orderly
+// shutdown (stop accepting, finish in-flight requests, close idle connections).
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
