@@ -373,5 +373,26 @@ TEST_F(MigratorTest, SeedLoadTestUsersAloneThenDemoUsers) {
     EXPECT_EQ(db.number("SELECT count(*) FROM users"), 20'101 + 152);
 }
 
+TEST_F(MigratorTest, EpochUsIsExactToTheMicrosecondAndInlinedByThePlanner) {
+    auto pool = make_pool("mig-epoch");
+    migrate_with(*pool, migrations_);
+    Admin db(url_);
+    // Microseconds since 1970-01-01 UTC, whatever the session's time zone.
+    db.exec("SET TIME ZONE 'Asia/Seoul'");
+    EXPECT_EQ(db.number("SELECT epoch_us(TIMESTAMPTZ '1970-01-01 00:00:00.000001+00')"), 1);
+    EXPECT_EQ(db.number("SELECT epoch_us(TIMESTAMPTZ '2026-11-26 09:00:00.123456+09')"),
+              1'795'651'200'123'456LL);
+    EXPECT_EQ(db.number("SELECT epoch_us(TIMESTAMPTZ '1969-12-31 23:59:59.999999+00')"), -1);
+    EXPECT_EQ(
+        db.exec("SELECT bool_and(epoch_us(t) = (extract(epoch FROM t) * 1000000)::BIGINT) FROM "
+                "generate_series(TIMESTAMPTZ '1960-01-01 00:00:00.000007+00', TIMESTAMPTZ '2100-01-01', "
+                "INTERVAL '1 day 1 hour 1 second 1 microsecond') t"),
+        "t");
+    // Inlined: the plan shows the expression, not a call the SQL-function executor would run per row.
+    const auto plan =
+        db.exec("EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) SELECT epoch_us(created_at) FROM orders");
+    EXPECT_EQ(plan.find("epoch_us("), std::string::npos) << plan;
+}
+
 }  // namespace
 }  // namespace ec::infra::pg

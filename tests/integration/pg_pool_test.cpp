@@ -802,6 +802,60 @@ TEST_F(PgPoolTest, ServedWaitersLeaveNoTimerBehind) {
     EXPECT_LT(elapsed, 3s) << ms(elapsed) << " ms until the io_context ran out of work";
 }
 
+TEST_F(PgPoolTest, ContinuationsAreServedBeforeNewWaitersInTheirOwnOrder) {
+    // One connection, held while the waiters queue up one by one in a known order.
+    auto pool = make_pool(pool_config(1, 1, 400ms), "pool-priority");
+    std::optional<Lease> held = run([&]() -> asio::awaitable<Lease> {
+        Lease lease = co_await pool->acquire();
+        co_return lease;
+    });
+    std::mutex mutex;
+    std::vector<std::string> served;
+    std::vector<std::string> failed;
+    std::atomic<int> finished{0};
+    auto spawn = [&](std::string name, AcquirePriority priority) {
+        asio::co_spawn(
+            asio::make_strand(ioc_),
+            [&, name, priority]() -> asio::awaitable<void> {
+                try {
+                    Lease lease = co_await pool->acquire(priority);
+                    std::lock_guard lock(mutex);
+                    served.push_back(name);
+                } catch (const PgUnavailable&) {
+                    std::lock_guard lock(mutex);
+                    failed.push_back(name);
+                }
+                co_return;
+            },
+            [&](const std::exception_ptr&) { ++finished; });
+    };
+    auto wait_until = [&](auto done, const char* what) {
+        const auto deadline = Clock::now() + 5s;
+        while (!done() && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+        ASSERT_TRUE(done()) << what;
+    };
+
+    // A continuation that times out leaves the queue: the next continuation still goes first.
+    spawn("C0", AcquirePriority::Continuation);
+    wait_until([&] { return finished.load() == 1; }, "C0 did not time out");
+    const std::vector<std::pair<std::string, AcquirePriority>> queue = {{"N1", AcquirePriority::New},
+                                                                        {"C1", AcquirePriority::Continuation},
+                                                                        {"N2", AcquirePriority::New},
+                                                                        {"C2", AcquirePriority::Continuation},
+                                                                        {"N3", AcquirePriority::New}};
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+        spawn(queue[i].first, queue[i].second);
+        wait_until([&] { return pool->stats().waiting == static_cast<int>(i + 1); }, "waiter not queued");
+    }
+    held.reset();  // hands the connection to the first waiter
+    wait_until([&] { return finished.load() == 6; }, "waiters not served");
+
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(failed, std::vector<std::string>{"C0"});
+    EXPECT_EQ(served, (std::vector<std::string>{"C1", "C2", "N1", "N2", "N3"}));
+    expect_quiescent(*pool);
+}
+
 TEST_F(PgPoolTest, LeakDetectionLogsTheCallSiteOfALeaseHeldTooLong) {
     // Capture log lines: a logger with the current sinks plus a ring buffer becomes the default.
     auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(512);

@@ -67,7 +67,8 @@ boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t
 
 boost::asio::awaitable<std::optional<domain::PaymentReceipt>> PgPaymentRepository::complete(
     std::int64_t order_id, std::int64_t user_id, const std::string& key, const std::string& transmission) {
-    auto conn = co_await pool_->acquire();
+    // Step 3 of a payment whose step 1 holds balance, stock and coupon: ahead of new requests.
+    auto conn = co_await pool_->acquire(AcquirePriority::Continuation);
     const auto r = co_await conn->query("SELECT outcome, response FROM payment_complete($1, $2, $3, $4)",
                                         order_id, user_id, key, transmission);
     if (r.text(0, 0) != "COMPLETED") co_return std::nullopt;
@@ -76,7 +77,7 @@ boost::asio::awaitable<std::optional<domain::PaymentReceipt>> PgPaymentRepositor
 
 boost::asio::awaitable<void> PgPaymentRepository::compensate(std::int64_t user_id, const std::string& key,
                                                              const std::string& message) {
-    auto conn = co_await pool_->acquire();
+    auto conn = co_await pool_->acquire(AcquirePriority::Continuation);
     co_await conn->query("SELECT outcome FROM payment_compensate($1, $2, $3)", user_id, key, message);
     co_return;
 }

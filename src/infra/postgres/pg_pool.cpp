@@ -32,10 +32,12 @@ double seconds_since(Clock::time_point t) {
 // (by whoever returns one) or a timeout (by the waiter's timer). So a handed-over connection can
 // never be lost to a race between the two.
 struct PgPool::Waiter {
-    Waiter(asio::any_io_executor ex, std::source_location w) : channel(ex, 1), timer(ex), where(w) {}
+    Waiter(asio::any_io_executor ex, std::source_location w, bool cont)
+        : channel(ex, 1), timer(ex), where(w), continuation(cont) {}
     asio::experimental::concurrent_channel<void(boost::system::error_code, PgConnection*)> channel;
     asio::steady_timer timer;
     std::source_location where;
+    bool continuation;
 };
 
 // ---------------------------------------------------------------- Lease
@@ -134,6 +136,7 @@ void PgPool::stop() {
         stopped_ = true;
         idle.swap(idle_);
         waiters.swap(waiters_);
+        continuations_waiting_ = 0;
         total_ -= static_cast<int>(idle.size());
     }
     for (auto& w : waiters) w->channel.try_send(asio::error::operation_aborted, nullptr);
@@ -150,7 +153,7 @@ void PgPool::mark_active(const PgConnection& conn, std::source_location where) {
     active_.push_back(ActiveInfo{conn.id(), Clock::now(), where});
 }
 
-asio::awaitable<Lease> PgPool::acquire(std::source_location where) {
+asio::awaitable<Lease> PgPool::acquire(AcquirePriority priority, std::source_location where) {
     const auto started = Clock::now();
     const auto executor = co_await asio::this_coro::executor;
     std::unique_ptr<PgConnection> got;
@@ -178,8 +181,14 @@ asio::awaitable<Lease> PgPool::acquire(std::source_location where) {
             ++creating_;
             create = true;
         } else {
-            waiter = std::make_shared<Waiter>(executor, where);
-            waiters_.push_back(waiter);
+            const bool continuation = priority == AcquirePriority::Continuation;
+            waiter = std::make_shared<Waiter>(executor, where, continuation);
+            if (continuation) {
+                waiters_.insert(waiters_.begin() + continuations_waiting_, waiter);
+                ++continuations_waiting_;
+            } else {
+                waiters_.push_back(waiter);
+            }
         }
     }
     dead.clear();
@@ -221,6 +230,7 @@ asio::awaitable<Lease> PgPool::acquire(std::source_location where) {
             std::lock_guard lock(self->mutex_);
             auto it = std::find(self->waiters_.begin(), self->waiters_.end(), waiter);
             if (it != self->waiters_.end()) {
+                if ((*it)->continuation) --self->continuations_waiting_;
                 self->waiters_.erase(it);
                 timed_out = true;
             }
@@ -254,6 +264,7 @@ void PgPool::hand_over(std::unique_ptr<PgConnection> conn) {
         } else if (!waiters_.empty()) {
             waiter = std::move(waiters_.front());
             waiters_.pop_front();
+            if (waiter->continuation) --continuations_waiting_;
             mark_active(*conn, waiter->where);
         } else {
             idle_.push_back(Idle{std::move(conn), Clock::now()});

@@ -45,6 +45,12 @@ private:
     std::unique_ptr<PgConnection> conn_;
 };
 
+// A continuation is the second half of work that already went through the queue once and holds
+// resources meanwhile (the completion of a payment whose balance and stock are reserved): it is
+// served before every new request, so a started payment does not queue a second time behind new
+// ones. Continuations are bounded by the work in progress, so they cannot starve new requests.
+enum class AcquirePriority { New, Continuation };
+
 struct PoolStats {
     int total = 0;
     int active = 0;
@@ -66,7 +72,11 @@ public:
     // Waits at most connection-timeout for a connection; throws PgUnavailable (counted in
     // hikaricp_connections_timeout_total) otherwise. `where` is the acquiring call site, logged by
     // leak detection.
-    boost::asio::awaitable<Lease> acquire(std::source_location where = std::source_location::current());
+    boost::asio::awaitable<Lease> acquire(std::source_location where = std::source_location::current()) {
+        return acquire(AcquirePriority::New, where);
+    }
+    boost::asio::awaitable<Lease> acquire(AcquirePriority priority,
+                                          std::source_location where = std::source_location::current());
 
     // Runs `body` inside BEGIN/COMMIT on one connection; ROLLBACK when it throws (then rethrows).
     template <typename F>
@@ -111,7 +121,8 @@ private:
         std::chrono::steady_clock::time_point since;
     };
     std::deque<Idle> idle_;                        // back = most recently used
-    std::deque<std::shared_ptr<Waiter>> waiters_;  // FIFO
+    std::deque<std::shared_ptr<Waiter>> waiters_;  // FIFO, but continuations first:
+    int continuations_waiting_ = 0;                // the first ones in waiters_
     std::vector<ActiveInfo> active_;
     int total_ = 0;     // open connections (idle + active)
     int creating_ = 0;  // connections being opened, counted against maximum-pool-size
