@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/prom_histogram.py — one Prometheus histogram's increase between two scrapes.
 
-    prom_histogram.py NAME BEFORE AFTER
+    prom_histogram.py NAME BEFORE AFTER [LABEL=VALUE ...]
 
 BEFORE and AFTER are two saved /actuator/prometheus texts. Prints one line
 
@@ -9,17 +9,23 @@ BEFORE and AFTER are two saved /actuator/prometheus texts. Prints one line
 
 computed over the increase of NAME_bucket / NAME_count / NAME_sum from BEFORE to AFTER (the
 observations made in between): p99 is the upper bound of the first bucket whose cumulative
-increase reaches 99 % of the count's increase. Series with labels other than `le` are summed.
+increase reaches 99 % of the count's increase. Series with labels other than `le` are summed;
+LABEL=VALUE arguments keep only the series that carry all of those labels with those values.
 """
 import math
 import re
 import sys
 
-SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)')
+# Label values may hold braces (uri="/api/orders/{orderId}"), so a label set is matched quoted-aware.
+SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(\{(?:[^}"]|"(?:[^"\\]|\\.)*")*\})?\s+(\S+)')
 LE = re.compile(r'le="([^"]*)"')
 
 
-def parse(path, name):
+def selected(labels, wanted):
+    return all(f'{k}="{v}"' in labels for k, v in wanted)
+
+
+def parse(path, name, wanted=()):
     buckets, count, total = {}, 0.0, 0.0
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -27,6 +33,8 @@ def parse(path, name):
             if not m:
                 continue
             metric, labels, value = m.group(1), m.group(2) or "", float(m.group(3))
+            if not selected(labels, wanted):
+                continue
             if metric == name + "_bucket":
                 le = LE.search(labels)
                 if le:
@@ -40,11 +48,12 @@ def parse(path, name):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 4 or any("=" not in a for a in sys.argv[4:]):
         sys.exit(__doc__)
     name = sys.argv[1]
-    b0, c0, s0 = parse(sys.argv[2], name)
-    b1, c1, s1 = parse(sys.argv[3], name)
+    wanted = [tuple(a.split("=", 1)) for a in sys.argv[4:]]
+    b0, c0, s0 = parse(sys.argv[2], name, wanted)
+    b1, c1, s1 = parse(sys.argv[3], name, wanted)
     if not b1:
         sys.exit(f"prom_histogram.py: no {name}_bucket samples in {sys.argv[3]}")
     count = c1 - c0

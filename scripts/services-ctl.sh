@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # services-ctl.sh SERVICE ACTION — stop/start/restart the throw-away PostgreSQL or Redis that
 # scripts/test.sh started (integration tests call it through EC_TEST_SERVICES_CTL).
-#   SERVICE: pg | redis        ACTION: stop | start | restart | status
+#   SERVICE: pg | redis        ACTION: stop | start | restart | status | crash (pg only: an
+#                              immediate shutdown, which loses WAL not yet flushed, like a crash)
 # Environment (exported by test.sh):
 #   EC_SVC_DIR          directory holding pg/ and redis/
 #   EC_SVC_PG_PORT      PostgreSQL port on 127.0.0.1
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/services.sh
 
 usage() {
-    echo "usage: $0 pg|redis stop|start|restart|status" >&2
+    echo "usage: $0 pg|redis stop|start|restart|status, or $0 pg crash" >&2
     exit 2
 }
 
@@ -30,6 +31,7 @@ case "$service" in
         dir=$EC_SVC_DIR/pg
         case "$action" in
             stop) pg_stop "$dir" ;;
+            crash) pg_crash "$dir" ;;
             start) pg_start "$dir" "$port" >/dev/null ;;
             restart) pg_restart "$dir" "$port" >/dev/null ;;
             status) pg_is_running "$dir" && wait_for_pg "$port" 0 ;;

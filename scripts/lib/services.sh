@@ -4,6 +4,7 @@
 #
 #   pg_start DIR PORT          initdb DIR/data when missing, start (or reuse) on 127.0.0.1:PORT
 #   pg_stop DIR                fast shutdown; no-op when not running
+#   pg_crash DIR               immediate shutdown, like a crash (tests of durability)
 #   pg_restart DIR PORT
 #   pg_is_running DIR
 #   pg_create_db PORT NAME     create database NAME when missing
@@ -290,6 +291,20 @@ pg_stop() {
     fi
     if pg_is_running "$dir"; then
         warn "PostgreSQL in $data is still running"
+        return 1
+    fi
+}
+
+# pg_crash DIR: immediate shutdown, the state a crash leaves: no shutdown checkpoint, and WAL not
+# yet flushed (asynchronous commits) is lost; the next start recovers from the WAL. No-op when not
+# running.
+pg_crash() {
+    local dir
+    dir=$(_svc_abs "$1")
+    pg_is_running "$dir" || return 0
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+    if pg_is_running "$dir"; then
+        warn "PostgreSQL in $dir/data is still running after an immediate shutdown"
         return 1
     fi
 }

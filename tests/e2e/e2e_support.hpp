@@ -200,10 +200,12 @@ inline std::vector<RawResponse> parse_raw_responses(std::string_view data) {
 // running the binary directly shares it across a suite).
 
 // Stops a throw-away service ("pg" or "redis") for the guard's lifetime; end() starts it earlier.
+// `how` is the services-ctl action: "stop", or "crash" (PostgreSQL only: loses unflushed WAL).
 class ServiceOutage {
 public:
-    explicit ServiceOutage(std::string service) : service_(std::move(service)) {
-        services_ctl(service_, "stop");
+    explicit ServiceOutage(std::string service, const std::string& how = "stop")
+        : service_(std::move(service)) {
+        services_ctl(service_, how);
     }
     ~ServiceOutage() {
         if (!ended_) services_ctl(service_, "start");

@@ -1,6 +1,7 @@
 // Crash safety of the payment saga (SPEC §11): a payment whose instance dies between step 1
-// (balance, stock and coupon taken) and step 3 is rolled back by the stale-payment recovery, and a
-// kill -9 in the middle of a payment load loses nothing and applies nothing twice.
+// (balance, stock and coupon taken) and step 3 is rolled back by the stale-payment recovery, a
+// kill -9 in the middle of a payment load loses nothing and applies nothing twice, and so does a
+// PostgreSQL crash (step 1 commits asynchronously: only what a client was told must survive).
 // Users 7600-7699 belong to this file.
 #include <atomic>
 #include <latch>
@@ -212,6 +213,118 @@ TEST(PaymentRecoveryE2E, KillNineDuringPaymentsLosesNothingAndAppliesNothingTwic
     // Every payment the client saw succeed is durable.
     for (const auto order : answered_paid) {
         EXPECT_EQ(pg.scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}), "COMPLETED")
+            << "order " << order;
+    }
+}
+
+TEST(PaymentRecoveryE2E, PostgresCrashDuringPaymentsLosesNothingAcknowledgedAndBalancesAddUp) {
+    constexpr std::int64_t first_user = 7640;
+    constexpr int kUsers = 20;
+    constexpr std::int64_t kBalance = 10'000'000;
+    constexpr std::int64_t kStock = 1'000'000;
+    ServerProcess server(std::vector<std::string>{"payment.stale-after=1s"});
+    server.wait_ready(60s);
+    std::optional<Pg> pg(std::in_place);
+    const std::string users =
+        "id BETWEEN " + std::to_string(first_user) + " AND " + std::to_string(first_user + kUsers - 1);
+    pg->exec("UPDATE users SET balance = " + std::to_string(kBalance) + " WHERE " + users);
+    const auto orders_before = pg->int64("SELECT coalesce(max(id), 0) FROM orders");
+    const auto product = insert_product(*pg, 100, kStock);
+    const auto product_s = std::to_string(product);
+    const int port = server.port();
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> paid_ok{0};
+    std::mutex mutex;
+    std::vector<std::int64_t> answered_created, answered_paid;
+    std::latch started(kUsers + 1);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kUsers; ++t) {
+        threads.emplace_back([&, t] {
+            const std::int64_t user = first_user + t;
+            started.arrive_and_wait();
+            for (int i = 0; !stop; ++i) {
+                try {
+                    HttpClient client(port, 5s);
+                    const auto created = client.post(
+                        "/api/orders", one_line_order(user, product, 1 + i % 3, unique_key("pgc-order")));
+                    if (created.status != 201) {
+                        std::this_thread::sleep_for(20ms);  // the database is down: do not spin
+                        continue;
+                    }
+                    const auto order = as_i64(created.json().at("orderId"));
+                    {
+                        std::lock_guard lock(mutex);
+                        answered_created.push_back(order);
+                    }
+                    const auto paid =
+                        client.post(payment_path(order), payment_body(user, unique_key("pgc-pay")));
+                    if (paid.status == 200) {
+                        ++paid_ok;
+                        std::lock_guard lock(mutex);
+                        answered_paid.push_back(order);
+                    }
+                } catch (const std::exception&) {
+                    std::this_thread::sleep_for(20ms);
+                }
+            }
+        });
+    }
+    started.arrive_and_wait();
+    const auto deadline = Clock::now() + 20s;
+    while (paid_ok < 60 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    ASSERT_GE(paid_ok.load(), 60) << "too few payments before the crash";
+    {
+        pg.reset();  // its connection would not survive the crash
+        ServiceOutage crash("pg", "crash");
+        std::this_thread::sleep_for(500ms);  // requests in flight meet the dead database
+    }
+    // PostgreSQL is back (recovered from its WAL); the same server goes on paying, then stops.
+    const int paid_before_restart = paid_ok.load();
+    const auto resumed = Clock::now() + 30s;
+    while (paid_ok < paid_before_restart + 40 && Clock::now() < resumed) std::this_thread::sleep_for(20ms);
+    stop = true;
+    for (auto& t : threads) t.join();
+    EXPECT_GE(paid_ok.load(), paid_before_restart + 40) << "payments did not resume after the restart";
+
+    pg.emplace();
+    // Reservations whose completion never came are rolled back by the stale-payment recovery.
+    const auto processing = [&] {
+        return pg->int64(
+            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' "
+            "AND status = 'PROCESSING' AND user_id BETWEEN $1 AND $2",
+            {std::to_string(first_user), std::to_string(first_user + kUsers - 1)});
+    };
+    ASSERT_TRUE(wait_until([&] { return processing() == 0; }, 20s)) << processing() << " still PROCESSING";
+
+    const std::string completed_of_users = "FROM orders o WHERE o.status = 'COMPLETED' AND o.id > " +
+                                           std::to_string(orders_before) + " AND o.user_id BETWEEN " +
+                                           std::to_string(first_user) + " AND " +
+                                           std::to_string(first_user + kUsers - 1);
+    // Money and stock: every change is a completed payment, nothing more, nothing less.
+    EXPECT_EQ(pg->int64("SELECT sum(balance) FROM users WHERE " + users) +
+                  pg->int64("SELECT coalesce(sum(o.total_amount), 0) " + completed_of_users),
+              kBalance * kUsers);
+    EXPECT_EQ(pg->int64("SELECT stock FROM products WHERE id = $1", {product_s}) +
+                  pg->int64("SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = "
+                            "i.order_id WHERE o.status = 'COMPLETED' AND i.product_id = $1",
+                            {product_s}),
+              kStock);
+    EXPECT_EQ(pg->int64("SELECT count(*) " + completed_of_users +
+                        " AND (SELECT count(*) FROM outbox_events e WHERE e.aggregate_id = o.id) <> 1"),
+              0);
+    EXPECT_EQ(pg->int64("SELECT count(*) FROM orders WHERE payment_key IS NOT NULL AND user_id BETWEEN " +
+                        std::to_string(first_user) + " AND " + std::to_string(first_user + kUsers - 1)),
+              0);
+    // What a client was told survived the crash: every 201 is an order, every 200 a completed one.
+    std::lock_guard lock(mutex);
+    for (const auto order : answered_created) {
+        EXPECT_TRUE(
+            pg->scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}).has_value())
+            << "order " << order << " was answered 201 but is gone";
+    }
+    for (const auto order : answered_paid) {
+        EXPECT_EQ(pg->scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}), "COMPLETED")
             << "order " << order;
     }
 }
