@@ -800,12 +800,17 @@ scenario_order_pay() {
     backlog=$(prom_value outbox_backlog "$WORK/prom.after")
     echo "$lag backlog=$backlog" >"$WORK/order_pay.lag.last"
     printf '    order_pay: commit-to-visible lag over the run: %s; outbox_backlog gauge 1 s after: %s\n' "$lag" "$backlog" >&2
-    # where the time goes: latency per request kind and the wait for a pool connection (histograms)
-    printf '    order_pay: create %s; pay %s; pool acquire %s\n' \
-        "$(python3 "$ROOT/bench/prom_histogram.py" http_server_requests_seconds "$WORK/prom.before" "$WORK/prom.after" uri=/api/orders method=POST)" \
-        "$(python3 "$ROOT/bench/prom_histogram.py" http_server_requests_seconds "$WORK/prom.before" "$WORK/prom.after" 'uri=/api/orders/{orderId}/payment')" \
-        "$(python3 "$ROOT/bench/prom_histogram.py" hikaricp_connections_acquire_seconds "$WORK/prom.before" "$WORK/prom.after" pool=HikariPool-1)" >&2
     echo "$paid_per_s ${line#* }"
+}
+# after_measure_order_pay LABEL: (main shell, after every measurement, outside its CPU accounting)
+# shows where the time went: the server's latency per request kind and the wait for a pool
+# connection (increases of their histograms over the run; p99 = bucket bound).
+after_measure_order_pay() {
+    local h=(python3 "$ROOT/bench/prom_histogram.py")
+    printf '    order_pay (%s): create %s; pay %s; pool acquire %s\n' "$1" \
+        "$("${h[@]}" http_server_requests_seconds "$WORK/prom.before" "$WORK/prom.after" uri=/api/orders method=POST)" \
+        "$("${h[@]}" http_server_requests_seconds "$WORK/prom.before" "$WORK/prom.after" 'uri=/api/orders/{orderId}/payment')" \
+        "$("${h[@]}" hikaricp_connections_acquire_seconds "$WORK/prom.before" "$WORK/prom.after" pool=HikariPool-1)" >&2
 }
 # after_run_order_pay: (main shell, after each kept measured run) records that run's lag.
 after_run_order_pay() {
