@@ -17,7 +17,7 @@ boost::asio::awaitable<std::size_t> BackupRanking::execute() {
         co_return 0;
     }
     if (live.empty()) co_return 0;
-    const auto catalog = co_await catalog_.snapshot();
+    const auto catalog = co_await catalog_.names_snapshot();
     const auto rows = with_names(live, catalog);
     const bool written = co_await backup_.replace(today, rows);
     if (!written) {

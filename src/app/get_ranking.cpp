@@ -41,7 +41,13 @@ GetRanking::GetRanking(RankingStore& store, RankingBackupRepository& backup, Pro
 void GetRanking::invalidate() {
     std::lock_guard lock(mutex_);
     ++generation_;
-    cache_.clear();
+    // Expired, not dropped: the next caller re-reads Redis at once, and the callers arriving during
+    // that read get the previous answer. Under steady sales the relay changes the ranking every few
+    // milliseconds; dropping the answers sent every concurrent reader to Redis at the same moment.
+    for (auto& [key, entry] : cache_) {
+        entry.expired = true;
+        entry.refresh_started.reset();
+    }
 }
 
 RankedList GetRanking::cached(domain::BusinessDate date, int limit) {
@@ -50,12 +56,13 @@ RankedList GetRanking::cached(domain::BusinessDate date, int limit) {
     const auto it = cache_.find({date, limit});
     if (it == cache_.end()) return nullptr;
     const auto now = std::chrono::steady_clock::now();
-    if (now - it->second.loaded_at < cache_ttl_) return it->second.rankings;
+    auto& entry = it->second;
+    if (!entry.expired && now - entry.loaded_at < cache_ttl_) return entry.rankings;
     // Expired. One caller re-reads it; the others get the previous answer meanwhile. A re-read taking
     // longer than this (Redis slow) lets another caller try.
     constexpr std::chrono::milliseconds kRefreshGrace{500};
-    if (now - it->second.refresh_started < kRefreshGrace) return it->second.rankings;
-    it->second.refresh_started = now;
+    if (entry.refresh_started && now - *entry.refresh_started < kRefreshGrace) return entry.rankings;
+    entry.refresh_started = now;
     return nullptr;
 }
 
@@ -71,7 +78,7 @@ void GetRanking::keep(domain::BusinessDate date, int limit, RankedList rankings,
     std::lock_guard lock(mutex_);
     if (generation != generation_) return;     // the ranking changed while this was read
     if (cache_.size() > 1000) cache_.clear();  // bounded: dates and limits are client-chosen
-    cache_[{date, limit}] = Cached{std::move(rankings), started, {}};
+    cache_[{date, limit}] = Cached{std::move(rankings), started, false, std::nullopt};
 }
 
 awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> date, int limit) {
@@ -95,7 +102,7 @@ awaitable<RankingAnswer> GetRanking::top(std::optional<domain::BusinessDate> dat
         spdlog::debug("ranking: Redis unavailable ({}), serving the backup", e.what());
     }
     if (!live.empty()) {
-        const auto catalog = co_await catalog_.snapshot();
+        const auto catalog = co_await catalog_.names_snapshot();
         answer.rankings =
             std::make_shared<const std::vector<domain::RankedProduct>>(with_names(live, catalog));
         answer.source = domain::RankingSource::Redis;

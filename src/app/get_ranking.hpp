@@ -4,12 +4,13 @@
 // breaker open) or the day is empty, the PostgreSQL backup of that day; when that is empty too,
 // nothing. Never fails because Redis is down.
 //
-// Answers read from Redis are kept for `cache_ttl`, and dropped at once when this instance's outbox
+// Answers read from Redis are kept for `cache_ttl`, and expire at once when this instance's outbox
 // relay changes the ranking (invalidate()): a hot leaderboard is read far more often than it
 // changes, and the round trip to Redis is most of its cost. Changes applied by other instances are
 // seen within `cache_ttl`; 0 turns the cache off. When an answer expires, one caller reads Redis
-// again while the others keep getting the previous answer (no burst of identical reads on every
-// expiry); a failed read drops the entry, so a Redis outage shows at once.
+// again while the others keep getting the previous answer for the length of that read (no burst of
+// identical reads on every expiry or relay batch); a failed read drops the entry, so a Redis outage
+// shows at once. Names come from the catalogue's names_snapshot(), which stock changes do not expire.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -65,7 +66,8 @@ private:
     struct Cached {
         RankedList rankings;
         std::chrono::steady_clock::time_point loaded_at;
-        std::chrono::steady_clock::time_point refresh_started{};  // by the caller re-reading it
+        bool expired = false;  // by invalidate(), whatever loaded_at says
+        std::optional<std::chrono::steady_clock::time_point> refresh_started;  // by the caller re-reading it
     };
     RankedList cached(domain::BusinessDate date, int limit);  // null: not cached, or this caller refreshes
     void keep(domain::BusinessDate date, int limit, RankedList rankings, std::uint64_t generation,

@@ -104,7 +104,7 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
             throw DomainError(ErrorCode::InvalidCoupon,
                               "The order's coupon cannot be used, its status is " + r.message + ". " + order);
     }
-    catalog_.invalidate();  // stock changed
+    catalog_.stock_changed();
 
     GatewayResult result;
     try {
@@ -128,7 +128,7 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
     }
     const auto message = "Payment gateway declined: " + result.message;
     co_await payments_.compensate(user_id, key, message);
-    catalog_.invalidate();
+    catalog_.stock_changed();
     throw DomainError(ErrorCode::PaymentDeclined, message);
 }
 

@@ -5,10 +5,20 @@
 namespace ec::app {
 
 boost::asio::awaitable<ProductCatalog::Snapshot> ProductCatalog::snapshot() {
+    return load(true);
+}
+
+boost::asio::awaitable<ProductCatalog::Snapshot> ProductCatalog::names_snapshot() {
+    return load(false);
+}
+
+boost::asio::awaitable<ProductCatalog::Snapshot> ProductCatalog::load(bool stock_must_be_fresh) {
     std::uint64_t generation = 0;
     {
         std::lock_guard lock(mutex_);
-        if (snapshot_ && std::chrono::steady_clock::now() - loaded_at_ < ttl_) co_return snapshot_;
+        const bool usable = snapshot_ && std::chrono::steady_clock::now() - loaded_at_ < ttl_ &&
+                            !(stock_must_be_fresh && stock_stale_);
+        if (usable) co_return snapshot_;
         generation = generation_;
     }
     const auto started = std::chrono::steady_clock::now();
@@ -18,10 +28,11 @@ boost::asio::awaitable<ProductCatalog::Snapshot> ProductCatalog::snapshot() {
     Snapshot fresh = std::move(loaded);
     {
         std::lock_guard lock(mutex_);
-        // A load that raced with invalidate() may predate the change: serve it once, never cache it.
-        if (generation == generation_ && (!snapshot_ || started >= loaded_at_)) {
+        // A load that raced with stock_changed() may predate the change: serve it once, never cache it.
+        if (generation == generation_ && (!snapshot_ || stock_stale_ || started >= loaded_at_)) {
             snapshot_ = fresh;
             loaded_at_ = started;
+            stock_stale_ = false;
         }
     }
     co_return fresh;
@@ -35,9 +46,9 @@ boost::asio::awaitable<std::optional<domain::Product>> ProductCatalog::find(std:
     co_return *it;
 }
 
-void ProductCatalog::invalidate() {
+void ProductCatalog::stock_changed() {
     std::lock_guard lock(mutex_);
-    snapshot_.reset();
+    stock_stale_ = true;
     ++generation_;
 }
 

@@ -14,7 +14,7 @@ boost::asio::awaitable<std::size_t> RecoverStalePayments::execute() {
                          order_id);
         }
         total += orders.size();
-        if (!orders.empty()) catalog_.invalidate();
+        if (!orders.empty()) catalog_.stock_changed();
         if (orders.size() < static_cast<std::size_t>(kBatch)) break;
     }
     co_return total;

@@ -1,5 +1,5 @@
-// GetRanking's choice of source (Redis, then the backup, then nothing) and its read cache, with
-// in-memory fakes of the ports.
+// GetRanking's choice of source (Redis, then the backup, then nothing) and its read cache, and the
+// product catalogue's two kinds of snapshot, with in-memory fakes of the ports.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -68,12 +68,17 @@ public:
 
 class FakeProducts : public ProductRepository {
 public:
+    int all_calls = 0;  // catalogue loads, i.e. database queries
+    std::int32_t stock = 10;
+
     awaitable<std::vector<domain::Product>> all() override {
+        ++all_calls;
         std::vector<domain::Product> out;
         for (std::int64_t id = 1; id <= 3; ++id) {
             domain::Product p;
             p.id = id;
             p.name = "P" + std::to_string(id);
+            p.stock = stock;
             out.push_back(p);
         }
         co_return out;
@@ -177,6 +182,59 @@ TEST_F(GetRankingTest, AFailedReReadDropsTheAnswerSoTheOutageShowsAtOnce) {
     EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::None);
     EXPECT_EQ(run(ranking.top(day, 10)).source, domain::RankingSource::None);  // not the stale answer
     EXPECT_EQ(store.top_calls, 3);
+}
+
+TEST_F(GetRankingTest, ARelayChangeIsReReadByOneCallerWhileTheOthersGetThePreviousAnswer) {
+    store.day = {{1, 7}};
+    GetRanking ranking(store, backup, catalog, metrics, std::chrono::seconds(60));
+    run(ranking.top(day, 10));
+    store.day = {{1, 8}};
+    store.delay = std::chrono::milliseconds(20);
+    ranking.invalidate();
+    boost::asio::io_context ioc;
+    std::vector<std::future<RankingAnswer>> answers;
+    for (int i = 0; i < 3; ++i)
+        answers.push_back(boost::asio::co_spawn(ioc, ranking.top(day, 10), boost::asio::use_future));
+    ioc.run();
+    std::vector<std::int64_t> counts;
+    for (auto& a : answers) counts.push_back(a.get().rankings->at(0).sales_count);
+    std::sort(counts.begin(), counts.end());
+    EXPECT_EQ(counts, (std::vector<std::int64_t>{7, 7, 8}));
+    EXPECT_EQ(store.top_calls, 2);
+    // The refreshed answer is kept; a change that raced with the read is re-read by the next caller.
+    EXPECT_EQ(run(ranking.top(day, 10)).rankings->at(0).sales_count, 8);
+    EXPECT_EQ(store.top_calls, 2);
+}
+
+TEST_F(GetRankingTest, StockChangesDoNotReloadTheNamesTheRankingShows) {
+    store.day = {{1, 7}};
+    GetRanking ranking(store, backup, catalog, metrics, std::chrono::seconds(60));
+    run(ranking.top(day, 10));
+    EXPECT_EQ(products.all_calls, 1);
+    for (int i = 0; i < 5; ++i) {  // payments: each changes stock, and the ranking
+        catalog.stock_changed();
+        ranking.invalidate();
+        EXPECT_EQ(run(ranking.top(day, 10)).rankings->at(0).product_name, "P1");
+    }
+    EXPECT_EQ(store.top_calls, 6);
+    EXPECT_EQ(products.all_calls, 1) << "a ranking read reloaded the catalogue from the database";
+}
+
+TEST(ProductCatalogTest, AStockChangeExpiresTheStockSnapshotButNotTheNames) {
+    FakeProducts products;
+    ProductCatalog catalog{products, std::chrono::seconds(60)};
+    EXPECT_EQ(run(catalog.snapshot())->at(0).stock, 10);
+    EXPECT_EQ(run(catalog.names_snapshot())->at(0).name, "P1");
+    EXPECT_EQ(products.all_calls, 1);
+
+    products.stock = 9;
+    catalog.stock_changed();
+    EXPECT_EQ(run(catalog.names_snapshot())->at(0).name, "P1");
+    EXPECT_EQ(products.all_calls, 1);                    // names: the loaded snapshot serves
+    EXPECT_EQ(run(catalog.snapshot())->at(0).stock, 9);  // stock: reloaded
+    EXPECT_EQ(run(catalog.find(2))->stock, 9);           // and kept
+    EXPECT_EQ(run(catalog.names_snapshot())->at(0).stock, 9);
+    EXPECT_EQ(products.all_calls, 2);
 }
 
 }  // namespace
