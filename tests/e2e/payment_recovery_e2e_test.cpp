@@ -112,221 +112,186 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
               1);
 }
 
+// A payment load for the crash tests: kUsers users create and pay orders of one fresh product, each
+// in its own loop, until stop(); what the clients were answered is recorded, and afterwards
+// expect_consistent() checks the database against it.
+class PaymentLoad {
+public:
+    static constexpr int kUsers = 20;
+    static constexpr std::int64_t kBalance = 10'000'000;
+    static constexpr std::int64_t kStock = 1'000'000;
+
+    PaymentLoad(Pg& pg, std::int64_t first_user, std::string key_prefix)
+        : first_user_(first_user),
+          prefix_(std::move(key_prefix)),
+          range_("BETWEEN " + std::to_string(first_user) + " AND " +
+                 std::to_string(first_user + kUsers - 1)) {
+        pg.exec("UPDATE users SET balance = " + std::to_string(kBalance) + " WHERE id " + range_);
+        // Orders of earlier runs on the same database are not part of this run's balance equation.
+        orders_before_ = pg.int64("SELECT coalesce(max(id), 0) FROM orders");
+        payments_before_ = completed_payments(pg);
+        product_ = insert_product(pg, 100, kStock);
+    }
+    PaymentLoad(const PaymentLoad&) = delete;
+    PaymentLoad& operator=(const PaymentLoad&) = delete;
+    ~PaymentLoad() { stop(); }
+
+    void start(int port) {  // once
+        for (int t = 0; t < kUsers; ++t) {
+            threads_.emplace_back([this, port, t] {
+                const std::int64_t user = first_user_ + t;
+                started_.arrive_and_wait();
+                for (int i = 0; !stop_; ++i) run_one(port, user, i);
+            });
+        }
+        started_.arrive_and_wait();
+    }
+    // Waits until at least n payments were answered 200 (or the limit passed); returns the count.
+    int wait_paid(int n, std::chrono::seconds limit) const {
+        const auto deadline = Clock::now() + limit;
+        while (paid_ok_ < n && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+        return paid_ok_;
+    }
+    int paid() const { return paid_ok_; }
+    void stop() {
+        stop_ = true;
+        for (auto& t : threads_) t.join();
+        threads_.clear();
+    }
+    std::int64_t processing(Pg& pg) const {
+        return pg.int64(
+            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = 'PROCESSING' "
+            "AND "
+            "user_id " +
+            range_);
+    }
+
+    // Money and stock: every change is a completed payment, nothing more, nothing less; each
+    // completed order has one outbox event and one completed payment record; what a client was
+    // told survived: every 201 is an order, every 200 a completed one.
+    void expect_consistent(Pg& pg) const {
+        const std::string completed = "FROM orders o WHERE o.status = 'COMPLETED' AND o.id > " +
+                                      std::to_string(orders_before_) + " AND o.user_id " + range_;
+        const auto product = std::to_string(product_);
+        EXPECT_EQ(pg.int64("SELECT sum(balance) FROM users WHERE id " + range_) +
+                      pg.int64("SELECT coalesce(sum(o.total_amount), 0) " + completed),
+                  kBalance * kUsers);
+        EXPECT_EQ(
+            pg.int64("SELECT stock FROM products WHERE id = $1", {product}) +
+                pg.int64("SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = "
+                         "i.order_id WHERE o.status = 'COMPLETED' AND i.product_id = $1",
+                         {product}),
+            kStock);
+        EXPECT_EQ(pg.int64("SELECT count(*) " + completed +
+                           " AND (SELECT count(*) FROM outbox_events e WHERE e.aggregate_id = o.id) <> 1"),
+                  0);
+        EXPECT_EQ(pg.int64("SELECT count(*) " + completed), completed_payments(pg) - payments_before_);
+        EXPECT_EQ(pg.int64("SELECT count(*) FROM orders WHERE payment_key IS NOT NULL AND user_id " + range_),
+                  0);
+        std::lock_guard lock(mutex_);
+        for (const auto order : answered_created_) {
+            EXPECT_TRUE(
+                pg.scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}).has_value())
+                << "order " << order << " was answered 201 but is gone";
+        }
+        for (const auto order : answered_paid_) {
+            EXPECT_EQ(pg.scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}),
+                      "COMPLETED")
+                << "order " << order << " was answered 200";
+        }
+    }
+
+private:
+    void run_one(int port, std::int64_t user, int i) {
+        try {
+            HttpClient client(port, 5s);
+            const auto created = client.post(
+                "/api/orders", one_line_order(user, product_, 1 + i % 3, unique_key(prefix_ + "-order")));
+            if (created.status != 201) {
+                std::this_thread::sleep_for(20ms);  // the database is down: do not spin
+                return;
+            }
+            const auto order = as_i64(created.json().at("orderId"));
+            {
+                std::lock_guard lock(mutex_);
+                answered_created_.push_back(order);
+            }
+            const auto paid =
+                client.post(payment_path(order), payment_body(user, unique_key(prefix_ + "-pay")));
+            if (paid.status == 200) {
+                ++paid_ok_;
+                std::lock_guard lock(mutex_);
+                answered_paid_.push_back(order);
+            }
+        } catch (const std::exception&) {
+            std::this_thread::sleep_for(20ms);  // refused or reset: the server is being killed
+        }
+    }
+    std::int64_t completed_payments(Pg& pg) const {
+        return pg.int64(
+            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = 'COMPLETED' "
+            "AND "
+            "user_id " +
+            range_);
+    }
+
+    std::int64_t first_user_;
+    std::string prefix_;
+    std::string range_;  // "BETWEEN first AND last" user id
+    std::int64_t orders_before_ = 0;
+    std::int64_t payments_before_ = 0;
+    std::int64_t product_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> paid_ok_{0};
+    mutable std::mutex mutex_;
+    std::vector<std::int64_t> answered_created_, answered_paid_;
+    std::latch started_{kUsers + 1};  // a member: the threads may still be leaving it after start()
+    std::vector<std::thread> threads_;
+};
+
 TEST(PaymentRecoveryE2E, KillNineDuringPaymentsLosesNothingAndAppliesNothingTwice) {
-    constexpr std::int64_t first_user = 7610;
-    constexpr int kUsers = 20;
-    constexpr std::int64_t kBalance = 10'000'000;
-    constexpr std::int64_t kStock = 1'000'000;
     auto server = std::make_unique<ServerProcess>();
     server->wait_ready(60s);
     Pg pg;
-    const std::string users =
-        "id BETWEEN " + std::to_string(first_user) + " AND " + std::to_string(first_user + kUsers - 1);
-    pg.exec("UPDATE users SET balance = " + std::to_string(kBalance) + " WHERE " + users);
-    // Orders of earlier runs on the same database are not part of this run's balance equation.
-    const auto orders_before = pg.int64("SELECT coalesce(max(id), 0) FROM orders");
-    const auto completed_payments = [&] {
-        return pg.int64(
-            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = 'COMPLETED' "
-            "AND user_id BETWEEN $1 AND $2",
-            {std::to_string(first_user), std::to_string(first_user + kUsers - 1)});
-    };
-    const auto payments_before = completed_payments();
-    const auto product = insert_product(pg, 100, kStock);
-    const auto product_s = std::to_string(product);
-    const int port = server->port();
-
-    std::atomic<bool> stop{false};
-    std::atomic<int> paid_ok{0};
-    std::mutex mutex;
-    std::vector<std::int64_t> answered_paid;  // orders whose payment got a 200
-    std::latch started(kUsers + 1);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kUsers; ++t) {
-        threads.emplace_back([&, t] {
-            const std::int64_t user = first_user + t;
-            started.arrive_and_wait();
-            for (int i = 0; !stop; ++i) {
-                try {
-                    HttpClient client(port, 5s);
-                    const auto created = client.post(
-                        "/api/orders", one_line_order(user, product, 1 + i % 3, unique_key("k9-order")));
-                    if (created.status != 201) continue;
-                    const auto order = as_i64(created.json().at("orderId"));
-                    const auto paid =
-                        client.post(payment_path(order), payment_body(user, unique_key("k9-pay")));
-                    if (paid.status == 200) {
-                        ++paid_ok;
-                        std::lock_guard lock(mutex);
-                        answered_paid.push_back(order);
-                    }
-                } catch (const std::exception&) {
-                    // connection refused/reset once the server is killed
-                }
-            }
-        });
-    }
-    started.arrive_and_wait();
-    const auto deadline = Clock::now() + 20s;
-    while (paid_ok < 60 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    PaymentLoad load(pg, 7610, "k9");
+    load.start(server->port());
+    const int paid = load.wait_paid(60, 20s);
     server->kill9();
-    stop = true;
-    for (auto& t : threads) t.join();
-    ASSERT_GE(paid_ok.load(), 60) << "too few payments before the kill";
+    load.stop();
+    ASSERT_GE(paid, 60) << "too few payments before the kill";
 
     // A new instance rolls back whatever the dead one left between reserve and complete.
     server = std::make_unique<ServerProcess>(std::vector<std::string>{"payment.stale-after=1s"});
     server->wait_ready(60s);
-    const auto processing = [&] {
-        return pg.int64(
-            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' "
-            "AND status = 'PROCESSING' AND user_id BETWEEN $1 AND $2",
-            {std::to_string(first_user), std::to_string(first_user + kUsers - 1)});
-    };
-    ASSERT_TRUE(wait_until([&] { return processing() == 0; }, 20s)) << processing() << " still PROCESSING";
-
-    const std::string completed_of_users = "FROM orders o WHERE o.status = 'COMPLETED' AND o.id > " +
-                                           std::to_string(orders_before) + " AND o.user_id BETWEEN " +
-                                           std::to_string(first_user) + " AND " +
-                                           std::to_string(first_user + kUsers - 1);
-    // Money: every balance change is a completed payment.
-    EXPECT_EQ(pg.int64("SELECT sum(balance) FROM users WHERE " + users) +
-                  pg.int64("SELECT coalesce(sum(o.total_amount), 0) " + completed_of_users),
-              kBalance * kUsers);
-    // Stock: every unit gone is in a completed order.
-    EXPECT_EQ(
-        pg.int64("SELECT stock FROM products WHERE id = $1", {product_s}) +
-            pg.int64(
-                "SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id "
-                "WHERE o.status = 'COMPLETED' AND i.product_id = $1",
-                {product_s}),
-        kStock);
-    // Each completed order has exactly one outbox event and one completed payment record.
-    EXPECT_EQ(pg.int64("SELECT count(*) " + completed_of_users +
-                       " AND (SELECT count(*) FROM outbox_events e WHERE e.aggregate_id = o.id) <> 1"),
-              0);
-    EXPECT_EQ(pg.int64("SELECT count(*) " + completed_of_users), completed_payments() - payments_before);
-    EXPECT_EQ(pg.int64("SELECT count(*) FROM orders WHERE payment_key IS NOT NULL AND " +
-                       std::string("user_id BETWEEN ") + std::to_string(first_user) + " AND " +
-                       std::to_string(first_user + kUsers - 1)),
-              0);
-    // Every payment the client saw succeed is durable.
-    for (const auto order : answered_paid) {
-        EXPECT_EQ(pg.scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}), "COMPLETED")
-            << "order " << order;
-    }
+    ASSERT_TRUE(wait_until([&] { return load.processing(pg) == 0; }, 20s))
+        << load.processing(pg) << " still PROCESSING";
+    load.expect_consistent(pg);
 }
 
 TEST(PaymentRecoveryE2E, PostgresCrashDuringPaymentsLosesNothingAcknowledgedAndBalancesAddUp) {
-    constexpr std::int64_t first_user = 7640;
-    constexpr int kUsers = 20;
-    constexpr std::int64_t kBalance = 10'000'000;
-    constexpr std::int64_t kStock = 1'000'000;
     ServerProcess server(std::vector<std::string>{"payment.stale-after=1s"});
     server.wait_ready(60s);
     std::optional<Pg> pg(std::in_place);
-    const std::string users =
-        "id BETWEEN " + std::to_string(first_user) + " AND " + std::to_string(first_user + kUsers - 1);
-    pg->exec("UPDATE users SET balance = " + std::to_string(kBalance) + " WHERE " + users);
-    const auto orders_before = pg->int64("SELECT coalesce(max(id), 0) FROM orders");
-    const auto product = insert_product(*pg, 100, kStock);
-    const auto product_s = std::to_string(product);
-    const int port = server.port();
-
-    std::atomic<bool> stop{false};
-    std::atomic<int> paid_ok{0};
-    std::mutex mutex;
-    std::vector<std::int64_t> answered_created, answered_paid;
-    std::latch started(kUsers + 1);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kUsers; ++t) {
-        threads.emplace_back([&, t] {
-            const std::int64_t user = first_user + t;
-            started.arrive_and_wait();
-            for (int i = 0; !stop; ++i) {
-                try {
-                    HttpClient client(port, 5s);
-                    const auto created = client.post(
-                        "/api/orders", one_line_order(user, product, 1 + i % 3, unique_key("pgc-order")));
-                    if (created.status != 201) {
-                        std::this_thread::sleep_for(20ms);  // the database is down: do not spin
-                        continue;
-                    }
-                    const auto order = as_i64(created.json().at("orderId"));
-                    {
-                        std::lock_guard lock(mutex);
-                        answered_created.push_back(order);
-                    }
-                    const auto paid =
-                        client.post(payment_path(order), payment_body(user, unique_key("pgc-pay")));
-                    if (paid.status == 200) {
-                        ++paid_ok;
-                        std::lock_guard lock(mutex);
-                        answered_paid.push_back(order);
-                    }
-                } catch (const std::exception&) {
-                    std::this_thread::sleep_for(20ms);
-                }
-            }
-        });
-    }
-    started.arrive_and_wait();
-    const auto deadline = Clock::now() + 20s;
-    while (paid_ok < 60 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
-    ASSERT_GE(paid_ok.load(), 60) << "too few payments before the crash";
+    PaymentLoad load(*pg, 7640, "pgc");
+    load.start(server.port());
+    const int before_crash = load.wait_paid(60, 20s);
+    ASSERT_GE(before_crash, 60) << "too few payments before the crash";
     {
         pg.reset();  // its connection would not survive the crash
         ServiceOutage crash("pg", "crash");
         std::this_thread::sleep_for(500ms);  // requests in flight meet the dead database
     }
     // PostgreSQL is back (recovered from its WAL); the same server goes on paying, then stops.
-    const int paid_before_restart = paid_ok.load();
-    const auto resumed = Clock::now() + 30s;
-    while (paid_ok < paid_before_restart + 40 && Clock::now() < resumed) std::this_thread::sleep_for(20ms);
-    stop = true;
-    for (auto& t : threads) t.join();
-    EXPECT_GE(paid_ok.load(), paid_before_restart + 40) << "payments did not resume after the restart";
+    const int paid_at_restart = load.paid();
+    EXPECT_GE(load.wait_paid(paid_at_restart + 40, 30s), paid_at_restart + 40)
+        << "payments did not resume after the restart";
+    load.stop();
 
     pg.emplace();
-    // Reservations whose completion never came are rolled back by the stale-payment recovery.
-    const auto processing = [&] {
-        return pg->int64(
-            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' "
-            "AND status = 'PROCESSING' AND user_id BETWEEN $1 AND $2",
-            {std::to_string(first_user), std::to_string(first_user + kUsers - 1)});
-    };
-    ASSERT_TRUE(wait_until([&] { return processing() == 0; }, 20s)) << processing() << " still PROCESSING";
-
-    const std::string completed_of_users = "FROM orders o WHERE o.status = 'COMPLETED' AND o.id > " +
-                                           std::to_string(orders_before) + " AND o.user_id BETWEEN " +
-                                           std::to_string(first_user) + " AND " +
-                                           std::to_string(first_user + kUsers - 1);
-    // Money and stock: every change is a completed payment, nothing more, nothing less.
-    EXPECT_EQ(pg->int64("SELECT sum(balance) FROM users WHERE " + users) +
-                  pg->int64("SELECT coalesce(sum(o.total_amount), 0) " + completed_of_users),
-              kBalance * kUsers);
-    EXPECT_EQ(pg->int64("SELECT stock FROM products WHERE id = $1", {product_s}) +
-                  pg->int64("SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = "
-                            "i.order_id WHERE o.status = 'COMPLETED' AND i.product_id = $1",
-                            {product_s}),
-              kStock);
-    EXPECT_EQ(pg->int64("SELECT count(*) " + completed_of_users +
-                        " AND (SELECT count(*) FROM outbox_events e WHERE e.aggregate_id = o.id) <> 1"),
-              0);
-    EXPECT_EQ(pg->int64("SELECT count(*) FROM orders WHERE payment_key IS NOT NULL AND user_id BETWEEN " +
-                        std::to_string(first_user) + " AND " + std::to_string(first_user + kUsers - 1)),
-              0);
-    // What a client was told survived the crash: every 201 is an order, every 200 a completed one.
-    std::lock_guard lock(mutex);
-    for (const auto order : answered_created) {
-        EXPECT_TRUE(
-            pg->scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}).has_value())
-            << "order " << order << " was answered 201 but is gone";
-    }
-    for (const auto order : answered_paid) {
-        EXPECT_EQ(pg->scalar("SELECT status FROM orders WHERE id = $1", {std::to_string(order)}), "COMPLETED")
-            << "order " << order;
-    }
+    // Reservations whose completion never came (or were lost) are rolled back by the recovery.
+    ASSERT_TRUE(wait_until([&] { return load.processing(*pg) == 0; }, 20s))
+        << load.processing(*pg) << " still PROCESSING";
+    load.expect_consistent(*pg);
 }
 
 }  // namespace

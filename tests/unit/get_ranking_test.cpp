@@ -93,6 +93,20 @@ T run(awaitable<T> task) {
     return test::run_to_completion(std::move(task));
 }
 
+// Three top() calls at once; the first entry's sales count of each answer, sorted.
+std::vector<std::int64_t> first_counts_of_three_concurrent_reads(GetRanking& ranking,
+                                                                 domain::BusinessDate day) {
+    boost::asio::io_context ioc;
+    std::vector<std::future<RankingAnswer>> answers;
+    for (int i = 0; i < 3; ++i)
+        answers.push_back(boost::asio::co_spawn(ioc, ranking.top(day, 10), boost::asio::use_future));
+    ioc.run();
+    std::vector<std::int64_t> counts;
+    for (auto& a : answers) counts.push_back(a.get().rankings->at(0).sales_count);
+    std::sort(counts.begin(), counts.end());
+    return counts;
+}
+
 class GetRankingTest : public ::testing::Test {
 protected:
     FakeStore store;
@@ -161,15 +175,7 @@ TEST_F(GetRankingTest, AnExpiredAnswerIsReReadByOneCallerWhileTheOthersGetThePre
     store.day = {{1, 8}};
     store.delay = std::chrono::milliseconds(20);
     // Three callers at once after the expiry: one reads Redis (20 ms), two get the previous answer.
-    boost::asio::io_context ioc;
-    std::vector<std::future<RankingAnswer>> answers;
-    for (int i = 0; i < 3; ++i)
-        answers.push_back(boost::asio::co_spawn(ioc, ranking.top(day, 10), boost::asio::use_future));
-    ioc.run();
-    std::vector<std::int64_t> counts;
-    for (auto& a : answers) counts.push_back(a.get().rankings->at(0).sales_count);
-    std::sort(counts.begin(), counts.end());
-    EXPECT_EQ(counts, (std::vector<std::int64_t>{7, 7, 8}));
+    EXPECT_EQ(first_counts_of_three_concurrent_reads(ranking, day), (std::vector<std::int64_t>{7, 7, 8}));
     EXPECT_EQ(store.top_calls, 2);
 }
 
@@ -191,15 +197,7 @@ TEST_F(GetRankingTest, ARelayChangeIsReReadByOneCallerWhileTheOthersGetThePrevio
     store.day = {{1, 8}};
     store.delay = std::chrono::milliseconds(20);
     ranking.invalidate();
-    boost::asio::io_context ioc;
-    std::vector<std::future<RankingAnswer>> answers;
-    for (int i = 0; i < 3; ++i)
-        answers.push_back(boost::asio::co_spawn(ioc, ranking.top(day, 10), boost::asio::use_future));
-    ioc.run();
-    std::vector<std::int64_t> counts;
-    for (auto& a : answers) counts.push_back(a.get().rankings->at(0).sales_count);
-    std::sort(counts.begin(), counts.end());
-    EXPECT_EQ(counts, (std::vector<std::int64_t>{7, 7, 8}));
+    EXPECT_EQ(first_counts_of_three_concurrent_reads(ranking, day), (std::vector<std::int64_t>{7, 7, 8}));
     EXPECT_EQ(store.top_calls, 2);
     // The refreshed answer is kept; a change that raced with the read is re-read by the next caller.
     EXPECT_EQ(run(ranking.top(day, 10)).rankings->at(0).sales_count, 8);
