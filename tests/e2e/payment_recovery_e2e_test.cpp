@@ -129,7 +129,7 @@ public:
         pg.exec("UPDATE users SET balance = " + std::to_string(kBalance) + " WHERE id " + range_);
         // Orders of earlier runs on the same database are not part of this run's balance equation.
         orders_before_ = pg.int64("SELECT coalesce(max(id), 0) FROM orders");
-        payments_before_ = completed_payments(pg);
+        payments_before_ = payment_records(pg, "COMPLETED");
         product_ = insert_product(pg, 100, kStock);
     }
     PaymentLoad(const PaymentLoad&) = delete;
@@ -158,13 +158,7 @@ public:
         for (auto& t : threads_) t.join();
         threads_.clear();
     }
-    std::int64_t processing(Pg& pg) const {
-        return pg.int64(
-            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = 'PROCESSING' "
-            "AND "
-            "user_id " +
-            range_);
-    }
+    std::int64_t processing(Pg& pg) const { return payment_records(pg, "PROCESSING"); }
 
     // Money and stock: every change is a completed payment, nothing more, nothing less; each
     // completed order has one outbox event and one completed payment record; what a client was
@@ -185,7 +179,8 @@ public:
         EXPECT_EQ(pg.int64("SELECT count(*) " + completed +
                            " AND (SELECT count(*) FROM outbox_events e WHERE e.aggregate_id = o.id) <> 1"),
                   0);
-        EXPECT_EQ(pg.int64("SELECT count(*) " + completed), completed_payments(pg) - payments_before_);
+        EXPECT_EQ(pg.int64("SELECT count(*) " + completed),
+                  payment_records(pg, "COMPLETED") - payments_before_);
         EXPECT_EQ(pg.int64("SELECT count(*) FROM orders WHERE payment_key IS NOT NULL AND user_id " + range_),
                   0);
         std::lock_guard lock(mutex_);
@@ -227,12 +222,12 @@ private:
             std::this_thread::sleep_for(20ms);  // refused or reset: the server is being killed
         }
     }
-    std::int64_t completed_payments(Pg& pg) const {
+    std::int64_t payment_records(Pg& pg, const std::string& status) const {
         return pg.int64(
-            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = 'COMPLETED' "
-            "AND "
+            "SELECT count(*) FROM idempotency_records WHERE operation = 'PAYMENT' AND status = $1 AND "
             "user_id " +
-            range_);
+                range_,
+            {status});
     }
 
     std::int64_t first_user_;
