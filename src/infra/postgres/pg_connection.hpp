@@ -16,6 +16,12 @@ struct pg_conn;
 
 namespace ec::infra::pg {
 
+// An SQL expression that makes the current transaction commit without waiting for its WAL flush
+// (synchronous_commit off until the transaction ends). Only for a transaction that nobody is told
+// about before a later synchronous commit has flushed it too (WAL is flushed in order), or whose loss
+// in a database crash is harmless; each caller says which.
+inline constexpr std::string_view kCommitWithoutFlushWait = "set_config('synchronous_commit', 'off', true)";
+
 class PgConnection {
 public:
     using Clock = std::chrono::steady_clock;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 
 #include "infra/postgres/pg_array.hpp"
 #include "infra/postgres/pg_pool.hpp"
@@ -32,7 +33,8 @@ awaitable<app::DrainResult> PgOutboxRepository::drain(int limit, Publish publish
         // mark, the events are claimed and published again, and the Redis scripts apply each event
         // id once (ranking_apply.lua, order_stream_append.lua), so nothing is counted twice. (Set
         // only when there is something to mark: an idle poll costs no extra round trip.)
-        co_await conn.execute("SET LOCAL synchronous_commit = off");
+        static const std::string kNoFlushWait = "SELECT " + std::string(kCommitWithoutFlushWait);
+        co_await conn.execute(kNoFlushWait);
         std::vector<app::OutboxEvent> events;
         events.reserve(static_cast<std::size_t>(r.rows()));
         for (int i = 0; i < r.rows(); ++i) {

@@ -1,6 +1,7 @@
 #include "infra/postgres/pg_payment_repository.hpp"
 
 #include <boost/json/parse.hpp>
+#include <string>
 
 #include "infra/postgres/pg_pool.hpp"
 
@@ -49,17 +50,17 @@ boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t
                                                                     std::int64_t user_id,
                                                                     const std::string& key) {
     auto conn = co_await pool_->acquire();
-    // Step 1 commits without waiting for its WAL flush (synchronous_commit off for this transaction
-    // only). Nothing it writes is acknowledged to anyone: the client learns the outcome from step 3
-    // or the compensation, which commit synchronously and thereby flush the WAL up to themselves,
-    // step 1's commit record included (WAL is flushed in order). A database crash in between loses
-    // the reservation with all its effects, which is the state its compensation would restore; a
-    // refusal writes nothing net. It saves one flush wait per payment: on this machine's virtual
-    // disk that was ≈ 20 % of the database's CPU per paid order (docs/performance.md).
-    const auto r = co_await conn->query(
-        "SELECT outcome, response, amount, balance, detail FROM payment_reserve($1, $2, $3), "
-        "set_config('synchronous_commit', 'off', true)",
-        order_id, user_id, key);
+    // Step 1 commits without waiting for its WAL flush (kCommitWithoutFlushWait). Nothing it writes is
+    // acknowledged to anyone: the client learns the outcome from step 3 or the compensation, which commit
+    // synchronously and thereby flush the WAL up to themselves, step 1's commit record included (WAL is
+    // flushed in order). A database crash in between loses the reservation with all its effects, which is the
+    // state its compensation would restore; a refusal writes nothing net. It saves one flush wait per
+    // payment: on this machine's virtual disk that was ≈ 20 % of the database's CPU per paid order
+    // (docs/performance.md).
+    static const std::string kReserve =
+        "SELECT outcome, response, amount, balance, detail FROM payment_reserve($1, $2, $3), " +
+        std::string(kCommitWithoutFlushWait);
+    const auto r = co_await conn->query(kReserve, order_id, user_id, key);
     ReserveOutcome out;
     out.kind = kind_of(r.text(0, 0));
     if (out.kind == Kind::Replayed) {
