@@ -44,6 +44,9 @@
 #   BENCH_BIN=path       application binary (default build/release/ecommerce, built by this script;
 #                        when set, no build is done — e.g. build/relwithdebinfo/ecommerce for profiling)
 #   BENCH_APP_SET="k=v ..."  extra --set overrides for the application
+#   BENCH_SERVER_THREADS=N  the application's event-loop threads (server.threads; default: the CPUs
+#                        wrk leaves, nproc − wrk threads, at least 1 — on 2 CPUs that is 1: a second
+#                        event-loop thread only competes with wrk for the same two cores)
 #   EC_BUILD_JOBS        parallel build jobs (default 2)
 #   EC_KEEP_TEMP=1       keep the temp dir (logs) after the run
 #   BENCH_RESERVE_USERS=N  users seeded for reserve (default max(200000, 40000 × --duration), at
@@ -1025,6 +1028,8 @@ step "starting Redis on 127.0.0.1:$REDIS_PORT"
 redis_start "$WORK/redis" "$REDIS_PORT" ephemeral
 
 APP_PORT=$(free_port)
+# The load generator runs on the same machine: give the server the cores wrk leaves it.
+SERVER_THREADS=${BENCH_SERVER_THREADS:-$((NCPU > WRK_THREADS ? NCPU - WRK_THREADS : 1))}
 app_args=(
     --config-dir "$ROOT/config" --profile test
     --set "datasource.url=postgresql://postgres@127.0.0.1:$PG_PORT/ecommerce"
@@ -1032,6 +1037,7 @@ app_args=(
     --set "server.address=127.0.0.1"
     --set "server.port=$APP_PORT"
     --set "logging.level=warn"
+    --set "server.threads=$SERVER_THREADS"
 )
 for kv in ${BENCH_APP_SET:-}; do app_args+=(--set "$kv"); done
 # start_app: starts the application (log appended to $WORK/app.log) and waits until it is ready.
@@ -1428,7 +1434,7 @@ mkdir -p "$(dirname "$RESULTS_MD")"
     echo
     echo "- machine: $(nproc) CPUs ($cpu_model), $mem_total RAM, $(uname -sr)"
     echo "- git: $git_rev; binary: ${BIN#"$ROOT"/}"
-    echo "- everything on one machine over loopback: application (profile test, logging.level=warn${BENCH_APP_SET:+, $BENCH_APP_SET})," \
+    echo "- everything on one machine over loopback: application (profile test, logging.level=warn, server.threads=$SERVER_THREADS${BENCH_APP_SET:+, $BENCH_APP_SET})," \
         "PostgreSQL 15, Redis, nginx ($(nginx -v 2>&1 | sed 's/.*\///')," \
         "worker_processes auto), wrk and pgbench"
     echo "- wrk: $WRK_THREADS threads, $WRK_CONNECTIONS connections (order + pay: $ORDER_PAY_CONNECTIONS), ${DURATION}s per run, --latency;" \
