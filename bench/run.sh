@@ -228,6 +228,17 @@ scenario_selected() {
     for s in "${SCENARIOS[@]}"; do [[ "$s" == "$1" ]] && return 0; done
     return 1
 }
+# Paired runs: the machine's speed drifts by up to 30 % within minutes, and a ratio of two medians
+# measured minutes apart carries that drift. So an application scenario's first ratio target is
+# judged on pairs instead: before each of its runs, one run of the reference, and the ratio is the
+# median of the per-pair ratios. (The reference's own row still shows its own block of runs.)
+declare -A PAIR_REF=()
+for t in "${TARGETS[@]}"; do
+    IFS='|' read -r kind a b _ <<<"$t"
+    [[ "$kind" == ratio && -z "${PAIR_REF[$a]:-}" ]] || continue
+    if scenario_selected "$a" && scenario_selected "$b"; then PAIR_REF[$a]=$b; fi
+done
+declare -A RES_PAIR_RATIO=() RES_PAIR_RUNS=()
 
 # ---------------------------------------------------------------------------------------------
 # state and cleanup
@@ -1117,9 +1128,17 @@ for sc in "${SCENARIOS[@]}"; do
     WRK_DURATION=$(( DURATION < 3 ? DURATION : 3 )) "scenario_$sc" >/dev/null
     # after_measure_<name>: (optional) after every measurement, the warm-up and discarded runs included
     if declare -F "after_measure_$sc" >/dev/null; then "after_measure_$sc" "warm-up"; fi
+    pair_refs=() pair_ratios=()
     tputs=() p99s=() foreign=() app_uss=() pg_uss=() nginx_uss=() client_uss=() discarded=() errs=0 notes=""
     for ((r = 1; r <= RUNS; r++)); do
         for ((attempt = 0; ; attempt++)); do
+            if [[ -n "${PAIR_REF[$sc]:-}" ]]; then
+                wait_quiet
+                read -r ref_tput _ ref_err _ <<<"$("scenario_${PAIR_REF[$sc]}")"
+                RES_ERR[${PAIR_REF[$sc]}]=$(( ${RES_ERR[${PAIR_REF[$sc]}]:-0} + ref_err ))
+                ((ref_err == 0)) || ANY_ERRORS=1
+                info "run $r/$RUNS: paired ${SC_LABEL[${PAIR_REF[$sc]}]}: $(fmt_num "$ref_tput") ${SC_UNIT[${PAIR_REF[$sc]}]}"
+            fi
             wait_quiet
             cpu_mark
             line=$("scenario_$sc")
@@ -1138,6 +1157,7 @@ for sc in "${SCENARIOS[@]}"; do
         done
         if declare -F "after_run_$sc" >/dev/null; then "after_run_$sc"; fi
         tputs+=("$tput")
+        [[ -n "${PAIR_REF[$sc]:-}" ]] && pair_refs+=("$ref_tput") pair_ratios+=("$(fmt_ratio "$tput" "$ref_tput")")
         p99s+=("$p99")
         foreign+=("$fpct")
         app_uss+=("$app_us")
@@ -1154,6 +1174,10 @@ for sc in "${SCENARIOS[@]}"; do
         fi
     done
     RES_FOREIGN[$sc]=$(printf '%s\n' "${foreign[@]}" | paste -sd/ -)
+    if ((${#pair_ratios[@]})); then
+        RES_PAIR_RATIO[$sc]=$(median "${pair_ratios[@]}")
+        RES_PAIR_RUNS[$sc]="paired ${SC_LABEL[${PAIR_REF[$sc]}]% (reference)} runs $(for v in "${pair_refs[@]}"; do fmt_num "$v"; done | paste -sd/ -) ${SC_UNIT[${PAIR_REF[$sc]}]}, per-pair ratios $(printf '%s\n' "${pair_ratios[@]}" | paste -sd/ -)"
+    fi
     if ((${#discarded[@]})); then
         notes+="${notes:+; }discarded (disturbed) runs: $(printf '%s, ' "${discarded[@]}")"
         notes=${notes%, }
@@ -1325,10 +1349,15 @@ for t in "${TARGETS[@]}"; do
         ratio)
             if ! scenario_selected "$a" || ! scenario_selected "$b"; then continue; fi
             ratio=$(fmt_ratio "${RES_TPUT[$a]}" "${RES_TPUT[$b]}")
+            ratio_how=""
+            if [[ "${PAIR_REF[$a]:-}" == "$b" && -n "${RES_PAIR_RATIO[$a]:-}" ]]; then
+                ratio=$(awk -v v="${RES_PAIR_RATIO[$a]}" 'BEGIN { printf "%.2f\n", v }')
+                ratio_how=" (median of per-pair ratios)"
+            fi
             passed=0; ge "$ratio" "$c" && passed=1
             judge $passed $((RES_ERR[$a] + RES_ERR[$b]))
             row "${SC_LABEL[$a]}" "$(fmt_num "${RES_TPUT[$a]}") ${SC_UNIT[$a]}" "$(fmt_ms "${RES_P99[$a]}")" \
-                "${RES_ERR[$a]}" "$ratio × ${SC_LABEL[$b]% (reference)}" "≥ $c × ${SC_LABEL[$b]% (reference)}" \
+                "${RES_ERR[$a]}" "$ratio × ${SC_LABEL[$b]% (reference)}$ratio_how" "≥ $c × ${SC_LABEL[$b]% (reference)}" \
                 "$RESULT"
             ;;
         info)
@@ -1441,6 +1470,9 @@ mkdir -p "$(dirname "$RESULTS_MD")"
     echo "- wrk: $WRK_THREADS threads, $WRK_CONNECTIONS connections (order + pay: $ORDER_PAY_CONNECTIONS), ${DURATION}s per run, --latency;" \
         "pgbench: -c $PGBENCH_CLIENTS -j $PGBENCH_JOBS -T $DURATION, scale $PGBENCH_SCALE, same PostgreSQL server"
     echo "- each scenario: one warm-up of up to 3 s (not counted), then $RUNS measured run(s); the table shows medians"
+    if ((${#PAIR_REF[@]})); then
+        echo "- paired runs: before each run of $(for a in "${!PAIR_REF[@]}"; do printf '%s, ' "$a"; done | sed 's/, $//'), one run of its reference; its ratio target is judged on the median of the per-pair ratios (the machine's speed drifts within minutes)"
+    fi
     echo
     if ((DISTURBED)); then
         echo "**Disturbed:** in some runs other processes used more than ${FOREIGN_WARN_PCT}% of the machine (see foreign CPU below); those numbers understate this machine."
@@ -1451,7 +1483,7 @@ mkdir -p "$(dirname "$RESULTS_MD")"
     echo "Per-run values (throughput; p99; foreign CPU = share of all CPUs used by processes outside the benchmark during the run):"
     echo
     for sc in "${SCENARIOS[@]}"; do
-        echo "- ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
+        echo "- ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_PAIR_RUNS[$sc]:+; ${RES_PAIR_RUNS[$sc]}}${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
     done
     [[ -n "$lag_runs" ]] && echo "- $lag_runs"
     echo "- application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)$restart_note"
