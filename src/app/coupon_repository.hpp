@@ -36,9 +36,13 @@ public:
         std::int64_t user_id, std::optional<domain::UserCouponStatus> status) = 0;
 
     // One reserved request, one transaction: the same guarded increment and unique insert as
-    // issue(), without the window check (the reservation was taken inside the window).
+    // issue(), without the window check (the reservation was taken inside the window). The commit
+    // does not wait for its WAL flush: the issue is durable only once a later flush_issues() has
+    // returned, so nothing may be confirmed to anyone before that.
     virtual boost::asio::awaitable<ReservedIssue> issue_reserved(std::int64_t user_id,
                                                                  std::int64_t coupon_id) = 0;
+    // Returns once every issue_reserved() that returned before this call is durable.
+    virtual boost::asio::awaitable<void> flush_issues() = 0;
     // nullopt when the coupon does not exist.
     virtual boost::asio::awaitable<std::optional<GateSnapshot>> gate_snapshot(std::int64_t coupon_id) = 0;
     virtual boost::asio::awaitable<bool> holds(std::int64_t user_id, std::int64_t coupon_id) = 0;

@@ -244,5 +244,58 @@ TEST(RankingRebuildE2E, RebuildRestoresALostDayExactlyAndLaterEventsAreNotCounte
     EXPECT_EQ(run_binary(bad, &output, 30s), 2) << output;
 }
 
+// An event the relay cannot apply is retried with backoff, then parked after outbox.max-attempts
+// failures (counter, gauge, last_error for the operator), and it does not hold up the events after it.
+TEST(OutboxParkingE2E, AnEventThatKeepsFailingIsParkedAndLaterPaymentsStillReachTheRanking) {
+    RankingPg pg;
+    pg.fund(7880, 7881);
+    ServerProcess server({"outbox.max-attempts=3", "outbox.retry-backoff=50ms"});
+    server.wait_ready(60s);
+    HttpClient client(server.port());
+    // A type no relay knows: every attempt fails. (Other servers of the run may claim it too, with
+    // their own limit of 10; whoever claims it at its third attempt or later here parks it.)
+    const auto poison = pg.exec(
+        "INSERT INTO outbox_events (event_type, aggregate_id, payload) VALUES ('ParkingTestPoison', 0, '{}') "
+        "RETURNING id");
+    const auto parked = [&] {
+        return pg.exec("SELECT parked FROM outbox_events WHERE id = $1", {poison}) == "t";
+    };
+    const auto deadline = Clock::now() + 15s;
+    while (!parked() && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(parked()) << "attempts so far: "
+                          << pg.exec("SELECT attempts FROM outbox_events WHERE id = $1", {poison});
+    EXPECT_GE(pg.int64("SELECT attempts FROM outbox_events WHERE id = $1", {poison}), 3);
+    EXPECT_EQ(pg.exec("SELECT published_at IS NULL FROM outbox_events WHERE id = $1", {poison}), "t");
+    EXPECT_NE(pg.exec("SELECT last_error FROM outbox_events WHERE id = $1", {poison})
+                  .find("unknown event type 'ParkingTestPoison'"),
+              std::string::npos);
+
+    std::string metrics;
+    const auto value_of = [&](const std::string& name) {
+        const std::regex line("\\n" + name + " ([0-9.e+]+)");
+        std::smatch m;
+        return std::regex_search(metrics, m, line) ? std::stod(m[1]) : -1.0;
+    };
+    // The gauge follows the relay's statistics, refreshed about once a second.
+    const auto gauge_deadline = Clock::now() + 5s;
+    do {
+        metrics = client.get("/actuator/prometheus").body;
+        if (value_of("outbox_parked") >= 1.0) break;
+        std::this_thread::sleep_for(100ms);
+    } while (Clock::now() < gauge_deadline);
+    EXPECT_GE(value_of("outbox_parked"), 1.0) << metrics;
+    EXPECT_GE(value_of("outbox_events_parked_total"), 1.0) << metrics;
+    EXPECT_GE(value_of("outbox_events_failed_total"), 1.0) << metrics;
+
+    // Parked means out of the way: a payment made now is still published and ranked.
+    const auto p = pg.product("파킹 P " + unique_code("N"));
+    buy(client, 7880, Lines{{p, 7}});
+    ASSERT_TRUE(wait_published(pg, {p}, 10s));
+    const auto today = today_iso(pg);
+    const auto top = client.get("/api/products/ranking/product/" + std::to_string(p) + "?date=" + today);
+    ASSERT_EQ(top.status, 200) << top.body;
+    EXPECT_EQ(as_i64(top.json().at("salesCount")), 7) << top.body;
+}
+
 }  // namespace
 }  // namespace ec::e2e

@@ -73,6 +73,7 @@ public:
     awaitable<ReservedIssue> issue_reserved(std::int64_t, std::int64_t) override {
         co_return ReservedIssue::Issued;
     }
+    awaitable<void> flush_issues() override { co_return; }
     awaitable<std::optional<GateSnapshot>> gate_snapshot(std::int64_t id) override {
         ++snapshots;
         if (down) throw DependencyUnavailable("postgres down");

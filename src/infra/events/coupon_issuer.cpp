@@ -10,6 +10,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <optional>
 #include <set>
 
 #include "app/errors.hpp"
@@ -73,7 +75,9 @@ struct CouponIssuer::State : std::enable_shared_from_this<State> {
     awaitable<void> run();
     awaitable<std::size_t> round();
     awaitable<void> process(std::vector<IssueRequest> batch);
-    awaitable<void> issue_one(const IssueRequest& r);
+    awaitable<void> for_each_request(std::size_t n, std::function<awaitable<void>(std::size_t)> step);
+    awaitable<void> issue_one(const IssueRequest& r, std::optional<app::ReservedIssue>& result);
+    awaitable<void> settle_one(const IssueRequest& r, app::ReservedIssue result);
     awaitable<void> fail_one(const IssueRequest& r, const std::string& why);
     awaitable<void> refresh_stats();
     awaitable<void> stats_loop();
@@ -209,21 +213,37 @@ awaitable<std::size_t> CouponIssuer::State::round() {
 }
 
 awaitable<void> CouponIssuer::State::process(std::vector<IssueRequest> batch) {
-    // `concurrency` workers on this strand take requests in order; each request is its own
-    // transaction, and the transactions overlap on the pool's connections.
+    // Three steps: issue every request of the batch (each its own transaction, committed without
+    // waiting for its flush), make them all durable with one flush, then confirm them in Redis.
+    // A request is never confirmed (nor acknowledged from its stream) before its issue is durable.
     outage = nullptr;
+    std::vector<std::optional<app::ReservedIssue>> results(batch.size());
+    co_await for_each_request(batch.size(), [&](std::size_t i) { return issue_one(batch[i], results[i]); });
+    if (outage) std::rethrow_exception(outage);  // back off; the rest stays pending with us
+    if (std::any_of(results.begin(), results.end(), [](const auto& r) { return r.has_value(); })) {
+        co_await coupons.flush_issues();  // DependencyUnavailable: all stay pending, issued again later
+    }
+    co_await for_each_request(batch.size(), [&](std::size_t i) -> awaitable<void> {
+        if (results[i]) co_await settle_one(batch[i], *results[i]);
+        co_return;
+    });
+    if (outage) std::rethrow_exception(outage);
+    co_return;
+}
+
+awaitable<void> CouponIssuer::State::for_each_request(std::size_t n,
+                                                      std::function<awaitable<void>(std::size_t)> step) {
+    // `concurrency` workers on this strand take the requests in order; their database transactions
+    // or Redis calls overlap.
     std::size_t next = 0;
-    const int workers = std::min<int>(settings.concurrency, static_cast<int>(batch.size()));
+    const int workers = std::min<int>(settings.concurrency, static_cast<int>(n));
     int running = workers;
     asio::steady_timer done(loop.strand(), asio::steady_timer::time_point::max());
     for (int w = 0; w < workers; ++w) {
         asio::co_spawn(
             loop.strand(),
-            [this, &batch, &next]() -> awaitable<void> {
-                while (next < batch.size() && !outage && !loop.stopped()) {
-                    const auto& r = batch[next++];
-                    co_await issue_one(r);
-                }
+            [this, n, &next, &step]() -> awaitable<void> {
+                while (next < n && !outage && !loop.stopped()) co_await step(next++);
                 co_return;
             },
             [&running, &done](std::exception_ptr) {
@@ -234,42 +254,17 @@ awaitable<void> CouponIssuer::State::process(std::vector<IssueRequest> batch) {
         boost::system::error_code ec;
         co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (outage) std::rethrow_exception(outage);  // back off; the rest stays pending with us
     co_return;
 }
 
-awaitable<void> CouponIssuer::State::issue_one(const IssueRequest& r) {
+awaitable<void> CouponIssuer::State::issue_one(const IssueRequest& r,
+                                               std::optional<app::ReservedIssue>& result) {
     std::string failure;
     try {
-        const auto result = co_await coupons.issue_reserved(r.user_id, r.coupon_id);
-        Settlement how = Settlement::Issued;
-        switch (result) {
-            case app::ReservedIssue::Issued:
-            case app::ReservedIssue::AlreadyIssued:
-                how = Settlement::Issued;
-                break;
-            case app::ReservedIssue::SoldOut:
-                how = Settlement::Cancelled;
-                break;
-            case app::ReservedIssue::CouponNotFound:
-                throw std::runtime_error("coupon " + std::to_string(r.coupon_id) + " no longer exists");
-        }
-        const bool settled = co_await gate.settle(r, how, "");
-        if (settled) {
-            if (result == app::ReservedIssue::Issued) {
-                issued.increment();
-                lag.record(static_cast<double>(
-                               std::max<std::int64_t>(0, domain::epoch_us_now() / 1000 - r.requested_at_ms)) /
-                           1e3);
-            } else if (result == app::ReservedIssue::AlreadyIssued) {
-                already_issued.increment();
-            } else {
-                sold_out.increment();
-                spdlog::info(
-                    "coupon issuer: coupon {} sold out in the database; reservation of user {} cancelled",
-                    r.coupon_id, r.user_id);
-            }
-        }
+        const auto outcome = co_await coupons.issue_reserved(r.user_id, r.coupon_id);
+        if (outcome == app::ReservedIssue::CouponNotFound)
+            throw std::runtime_error("coupon " + std::to_string(r.coupon_id) + " no longer exists");
+        result = outcome;
         co_return;
     } catch (const app::DependencyUnavailable&) {
         if (!outage) outage = std::current_exception();
@@ -277,7 +272,37 @@ awaitable<void> CouponIssuer::State::issue_one(const IssueRequest& r) {
     } catch (const std::exception& e) {
         failure = e.what();
     }
-    co_await fail_one(r, failure);
+    co_await fail_one(r, failure);  // the transaction rolled back: nothing to flush
+    co_return;
+}
+
+awaitable<void> CouponIssuer::State::settle_one(const IssueRequest& r, app::ReservedIssue result) {
+    try {
+        const bool settled = co_await gate.settle(
+            r, result == app::ReservedIssue::SoldOut ? Settlement::Cancelled : Settlement::Issued, "");
+        if (!settled) co_return;
+        if (result == app::ReservedIssue::Issued) {
+            issued.increment();
+            lag.record(static_cast<double>(
+                           std::max<std::int64_t>(0, domain::epoch_us_now() / 1000 - r.requested_at_ms)) /
+                       1e3);
+        } else if (result == app::ReservedIssue::AlreadyIssued) {
+            already_issued.increment();
+        } else {
+            sold_out.increment();
+            spdlog::info(
+                "coupon issuer: coupon {} sold out in the database; reservation of user {} cancelled",
+                r.coupon_id, r.user_id);
+        }
+    } catch (const app::DependencyUnavailable&) {
+        if (!outage) outage = std::current_exception();
+    } catch (const std::exception& e) {
+        // The issue is durable: never compensate it. Left pending, it is issued again (ALREADY_ISSUED)
+        // and confirmed by a later round.
+        retry_own = true;
+        spdlog::warn("coupon issuer: request {} (coupon {}, user {}) issued but not confirmed: {}",
+                     r.entry_id, r.coupon_id, r.user_id, e.what());
+    }
     co_return;
 }
 

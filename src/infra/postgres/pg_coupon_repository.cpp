@@ -86,14 +86,29 @@ boost::asio::awaitable<std::optional<std::vector<domain::UserCoupon>>> PgCouponR
 
 boost::asio::awaitable<app::ReservedIssue> PgCouponRepository::issue_reserved(std::int64_t user_id,
                                                                               std::int64_t coupon_id) {
+    // Committed without waiting for the WAL flush (kCommitWithoutFlushWait): the issuer confirms a
+    // request in Redis only after flush_issues(), whose synchronous commit flushes the WAL up to
+    // itself — every earlier commit record included. A crash before that loses the issue and leaves
+    // its request pending in the stream, to be issued again. Otherwise every issue held the coupon's
+    // row lock through its own flush, and the issues of a coupon committed one flush at a time.
+    static const std::string kIssue =
+        "SELECT issue_reserved_coupon($1, $2), " + std::string(kCommitWithoutFlushWait);
     auto conn = co_await pool_->acquire();
-    const auto r = co_await conn->query("SELECT issue_reserved_coupon($1, $2)", user_id, coupon_id);
+    const auto r = co_await conn->query(kIssue, user_id, coupon_id);
     const auto outcome = r.text(0, 0);
     if (outcome == "ISSUED") co_return app::ReservedIssue::Issued;
     if (outcome == "ALREADY_ISSUED") co_return app::ReservedIssue::AlreadyIssued;
     if (outcome == "SOLD_OUT") co_return app::ReservedIssue::SoldOut;
     if (outcome == "COUPON_NOT_FOUND") co_return app::ReservedIssue::CouponNotFound;
     throw std::runtime_error("unexpected reserved issue outcome: " + std::string(outcome));
+}
+
+boost::asio::awaitable<void> PgCouponRepository::flush_issues() {
+    // A synchronous commit of a real write waits until the WAL is flushed up to its commit record, and
+    // WAL is flushed in order (migrations/V007: a transaction that writes nothing would not wait).
+    auto conn = co_await pool_->acquire();
+    co_await conn->query("UPDATE coupon_issue_flushes SET flushed_at = now() WHERE id = 1");
+    co_return;
 }
 
 boost::asio::awaitable<std::optional<app::GateSnapshot>> PgCouponRepository::gate_snapshot(

@@ -16,6 +16,7 @@ public:
         std::int64_t user_id, std::optional<domain::UserCouponStatus> status) override;
     boost::asio::awaitable<app::ReservedIssue> issue_reserved(std::int64_t user_id,
                                                               std::int64_t coupon_id) override;
+    boost::asio::awaitable<void> flush_issues() override;
     boost::asio::awaitable<std::optional<app::GateSnapshot>> gate_snapshot(std::int64_t coupon_id) override;
     boost::asio::awaitable<bool> holds(std::int64_t user_id, std::int64_t coupon_id) override;
 
