@@ -1351,7 +1351,7 @@ for t in "${TARGETS[@]}"; do
             ratio=$(fmt_ratio "${RES_TPUT[$a]}" "${RES_TPUT[$b]}")
             ratio_how=""
             if [[ "${PAIR_REF[$a]:-}" == "$b" && -n "${RES_PAIR_RATIO[$a]:-}" ]]; then
-                ratio=$(awk -v v="${RES_PAIR_RATIO[$a]}" 'BEGIN { printf "%.2f\n", v }')
+                ratio=$(fmt_ratio "${RES_PAIR_RATIO[$a]}" 1)
                 ratio_how=" (median of per-pair ratios)"
             fi
             passed=0; ge "$ratio" "$c" && passed=1
