@@ -98,6 +98,14 @@ inline bool is_local_datetime_micros(const std::string& s) {
     return std::regex_match(s, re);
 }
 
+// The value of an unlabelled series `name` in a /actuator/prometheus page; nullopt when absent.
+inline std::optional<double> prometheus_value(const std::string& page, const std::string& name) {
+    const std::regex line("(^|\\n)" + name + " ([0-9.eE+-]+)");
+    std::smatch m;
+    if (!std::regex_search(page, m, line)) return std::nullopt;
+    return std::stod(m[2]);
+}
+
 inline std::int64_t as_i64(const boost::json::value& v) {
     if (v.is_int64()) return v.get_int64();
     if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());

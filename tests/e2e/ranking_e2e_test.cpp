@@ -247,10 +247,10 @@ TEST(RankingRebuildE2E, RebuildRestoresALostDayExactlyAndLaterEventsAreNotCounte
 // An event the relay cannot apply is retried with backoff, then parked after outbox.max-attempts
 // failures (counter, gauge, last_error for the operator), and it does not hold up the events after it.
 TEST(OutboxParkingE2E, AnEventThatKeepsFailingIsParkedAndLaterPaymentsStillReachTheRanking) {
+    ServerProcess server({"outbox.max-attempts=3", "outbox.retry-backoff=50ms"});
+    server.wait_ready(60s);  // first: it migrates a fresh database (this test may run alone)
     RankingPg pg;
     pg.fund(7880, 7881);
-    ServerProcess server({"outbox.max-attempts=3", "outbox.retry-backoff=50ms"});
-    server.wait_ready(60s);
     HttpClient client(server.port());
     // A type no relay knows: every attempt fails. (Other servers of the run may claim it too, with
     // their own limit of 10; whoever claims it at its third attempt or later here parks it.)
@@ -272,9 +272,7 @@ TEST(OutboxParkingE2E, AnEventThatKeepsFailingIsParkedAndLaterPaymentsStillReach
 
     std::string metrics;
     const auto value_of = [&](const std::string& name) {
-        const std::regex line("\\n" + name + " ([0-9.e+]+)");
-        std::smatch m;
-        return std::regex_search(metrics, m, line) ? std::stod(m[1]) : -1.0;
+        return prometheus_value(metrics, name).value_or(-1.0);
     };
     // The gauge follows the relay's statistics, refreshed about once a second.
     const auto gauge_deadline = Clock::now() + 5s;
