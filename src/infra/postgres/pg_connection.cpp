@@ -226,6 +226,10 @@ asio::awaitable<Result> PgConnection::query_params(std::string_view sql, Params 
     co_return co_await run_query(sql, &params, &it->second);
 }
 
+asio::awaitable<Result> PgConnection::query_params_replanned(std::string_view sql, Params params) {
+    co_return co_await run_query(sql, &params, nullptr);
+}
+
 asio::awaitable<Result> PgConnection::execute(std::string_view sql) {
     co_return co_await run_query(sql, nullptr, nullptr);
 }

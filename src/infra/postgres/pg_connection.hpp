@@ -44,6 +44,15 @@ public:
     boost::asio::awaitable<Result> query(std::string_view sql, Args&&... args) {
         return query_params(sql, Params{Param(std::forward<Args>(args))...});
     }
+    // Like query(), but as an unnamed statement, which PostgreSQL plans anew at every execution: for
+    // statements on a table whose size swings, like the outbox. A named statement's cached generic
+    // plan keeps what suited the table when it was made, e.g. a sequential scan of a then empty
+    // table, and goes on scanning the whole table as it grows.
+    boost::asio::awaitable<Result> query_params_replanned(std::string_view sql, Params params);
+    template <typename... Args>
+    boost::asio::awaitable<Result> query_replanned(std::string_view sql, Args&&... args) {
+        return query_params_replanned(sql, Params{Param(std::forward<Args>(args))...});
+    }
     // Runs a script of one or more statements without parameters (BEGIN, migrations, LISTEN ...).
     boost::asio::awaitable<Result> execute(std::string_view sql);
 
