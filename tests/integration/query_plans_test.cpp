@@ -1,0 +1,211 @@
+// Hot statements stay on their indexes whatever PostgreSQL cached for them earlier in the session
+// (docs/performance.md, "Plans that stay on the indexes"). A named statement, and every statement
+// inside a plpgsql function, gets a generic plan after five executions and keeps it: made while a
+// table was empty or small, it can be a sequential scan that then reads the whole table on every
+// call as the table grows. Each test runs the statement on one pooled session (pool of one) more
+// than five times first, then counts in pg_stat_user_tables what later executions read.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/order.hpp"
+#include "infra/postgres/migrator.hpp"
+#include "infra/postgres/pg_order_repository.hpp"
+#include "infra/postgres/pg_outbox_repository.hpp"
+#include "infra/postgres/pg_pool.hpp"
+#include "ops/embedded_file.hpp"
+#include "ops/metrics.hpp"
+#include "support/pg_admin.hpp"
+#include "support/run_on_strand.hpp"
+#include "support/test_env.hpp"
+
+namespace ec::infra::pg {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Admin = ec::test::PgAdmin;
+
+struct TableCounters {
+    long long seq_scan = 0;
+    long long seq_tup_read = 0;
+    long long idx_scan = 0;
+    long long n_tup_ins = 0;
+    long long n_tup_upd = 0;
+};
+
+class QueryPlanTest : public ::testing::Test {
+protected:
+    template <class F>
+    auto run(F&& f) {
+        return ec::test::run_on_strand(ioc_, std::forward<F>(f), 60s);
+    }
+
+    void SetUp() override {
+        std::random_device rd;
+        db_ = "plans_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1'000'000'000);
+        Admin(ec::test::test_env().pg_url).exec("CREATE DATABASE " + db_);
+        const auto& base = ec::test::test_env().pg_url;
+        const auto query = base.find('?');
+        const std::string path = base.substr(0, query);
+        url_ = path.substr(0, path.rfind('/')) + "/" + db_ +
+               (query == std::string::npos ? "" : base.substr(query));
+        for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
+
+        ops::DatasourceConfig ds;
+        ds.url = url_;
+        ds.statement_timeout = 10s;
+        ds.pool.maximum_pool_size = 1;  // one session: its cached plans are the ones under test
+        ds.pool.minimum_idle = 1;
+        ds.pool.connection_timeout = 5s;
+        pool_ = PgPool::create(ioc_, ds, metrics_, "plans");
+        pool_->start();
+        run([&]() -> asio::awaitable<void> {
+            co_await migrate(*pool_, parse_migrations(embedded_migrations()));
+            co_return;
+        });
+    }
+
+    void TearDown() override {
+        pool_->stop();
+        pool_.reset();
+        work_.reset();
+        for (auto& t : threads_) t.join();
+        try {
+            Admin(ec::test::test_env().pg_url).exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << e.what();
+        }
+    }
+
+    // The server's counters for `table` once `ready` holds for them. Backends report their counters
+    // when they go idle, at most about once a second; the pooled session is asked to report at once.
+    template <class Ready>
+    TableCounters counters_once(const std::string& table, Ready ready) {
+        run([&]() -> asio::awaitable<void> {
+            auto conn = co_await pool_->acquire();
+            co_await conn->execute("SELECT pg_stat_force_next_flush()");
+            co_return;
+        });
+        Admin db(url_);
+        TableCounters c;
+        const auto deadline = std::chrono::steady_clock::now() + 15s;
+        do {
+            db.exec("SELECT pg_stat_clear_snapshot()");
+            const auto q = [&](const std::string& column) {
+                return db.number("SELECT " + column + " FROM pg_stat_user_tables WHERE relname = $1",
+                                 {table});
+            };
+            c = TableCounters{q("seq_scan"), q("seq_tup_read"), q("coalesce(idx_scan, 0)"), q("n_tup_ins"),
+                              q("n_tup_upd")};
+            if (ready(c)) return c;
+            std::this_thread::sleep_for(100ms);
+        } while (std::chrono::steady_clock::now() < deadline);
+        ADD_FAILURE() << "the statistics of " << table << " never showed the expected activity: seq_scan "
+                      << c.seq_scan << ", seq_tup_read " << c.seq_tup_read << ", idx_scan " << c.idx_scan
+                      << ", n_tup_ins " << c.n_tup_ins << ", n_tup_upd " << c.n_tup_upd;
+        return c;
+    }
+
+    asio::io_context ioc_;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
+    std::vector<std::thread> threads_;
+    ops::MetricsRegistry metrics_;
+    std::shared_ptr<PgPool> pool_;
+    std::string db_;
+    std::string url_;
+};
+
+TEST_F(QueryPlanTest, OrderCreationLooksEachProductUpByItsKey) {
+    Admin db(url_);
+    const auto user = db.number(
+        "INSERT INTO users (email, username, balance) VALUES ('plans@example.com', 'plans', 0) RETURNING id");
+    // 300 products of ~600 bytes (~25 pages): enough that reading them all is never the cheap way to
+    // find one, and few enough that a hash join with a sequential scan looks cheaper to the planner
+    // than ten index lookups (V002's create_order did that, twice per order).
+    const auto first = db.number(
+        "WITH p AS (INSERT INTO products (product_code, name, description, price, category, stock) "
+        "  SELECT 'PLAN-' || i, 'product ' || i, repeat('d', 500), 1000, 'plans', 1000000 "
+        "    FROM generate_series(1, 300) i "
+        "  RETURNING id) SELECT min(id) FROM p");
+    db.exec("ANALYZE products");
+    db.exec("SELECT pg_stat_force_next_flush()");
+    const auto before = counters_once("products", [](const TableCounters&) { return true; });
+
+    PgOrderRepository orders(pool_);
+    constexpr int kOrders = 12;  // the function's statements switch to generic plans after five
+    run([&]() -> asio::awaitable<void> {
+        for (int i = 0; i < kOrders; ++i) {
+            const std::vector<domain::OrderLineRequest> lines{
+                domain::OrderLineRequest{first + (i * 7) % 300, 1 + i % 3},
+                domain::OrderLineRequest{first + (i * 7 + 1) % 300, 1}};
+            const auto out =
+                co_await orders.create(user, "plan-" + std::to_string(i), "fp", lines, std::nullopt);
+            EXPECT_EQ(out.kind, app::CreateOrderOutcome::Kind::Created) << "order " << i;
+        }
+        co_return;
+    });
+
+    // Every line's product is read through the primary key: at least one index scan per line.
+    const auto after = counters_once(
+        "products", [&](const TableCounters& c) { return c.idx_scan - before.idx_scan >= 2 * kOrders; });
+    EXPECT_EQ(after.seq_scan - before.seq_scan, 0) << "sequential scans of products while creating orders";
+    EXPECT_EQ(db.number("SELECT count(*) FROM order_items"), 2 * kOrders);
+}
+
+TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
+    PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
+    const auto publish_all =
+        [](const std::vector<app::OutboxEvent>&) -> asio::awaitable<std::vector<app::OutboxFailure>> {
+        co_return std::vector<app::OutboxFailure>{};
+    };
+    // The relay polls an empty outbox long before it has work: more than five rounds and stats.
+    run([&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 8; ++i) {
+            const auto r = co_await outbox.drain(20, publish_all);
+            EXPECT_EQ(r.claimed, 0u);
+            (void)co_await outbox.stats();
+        }
+        co_return;
+    });
+
+    // Then months of published events and a few due ones.
+    Admin db(url_);
+    db.exec(
+        "INSERT INTO outbox_events (event_type, aggregate_id, payload, published_at) "
+        "SELECT 'OrderCompleted', i, '{}'::jsonb, now() FROM generate_series(1, 20000) i");
+    db.exec(
+        "INSERT INTO outbox_events (event_type, aggregate_id, payload) "
+        "SELECT 'OrderCompleted', 100000 + i, '{}'::jsonb FROM generate_series(1, 50) i");
+    db.exec("SELECT pg_stat_force_next_flush()");  // report the inserts when this session goes idle
+    const auto before =
+        counters_once("outbox_events", [](const TableCounters& c) { return c.n_tup_ins >= 20050; });
+
+    std::size_t published = 0;
+    run([&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 8; ++i) {
+            const auto r = co_await outbox.drain(20, publish_all);
+            published += r.published;
+            const auto s = co_await outbox.stats();
+            EXPECT_EQ(s.parked, 0);
+        }
+        co_return;
+    });
+    EXPECT_EQ(published, 50u);
+
+    const auto after = counters_once(
+        "outbox_events", [&](const TableCounters& c) { return c.n_tup_upd - before.n_tup_upd >= 50; });
+    // A sequential scan now would read all 20,050 rows at least once.
+    EXPECT_EQ(after.seq_tup_read - before.seq_tup_read, 0)
+        << (after.seq_scan - before.seq_scan) << " sequential scans of the outbox";
+}
+
+}  // namespace
+}  // namespace ec::infra::pg
