@@ -206,7 +206,8 @@ int serve(const ops::AppConfig& cfg) {
     app::GetOrders get_orders(orders);
     app::PayOrder pay_order(payments, gateway, catalog, outbox_relay, metrics, cfg.payment.in_progress_wait);
     app::CompleteOrder complete_order(create_order, pay_order, orders);
-    app::RecoverStalePayments recover_stale_payments(payments, catalog, cfg.payment.stale_after);
+    app::RecoverStalePayments recover_stale_payments(payments, catalog, cfg.payment.stale_after,
+                                                     cfg.payment.full_recovery_interval);
     ops::PeriodicTask payment_recovery(ioc, "stale-payment recovery", cfg.payment.recovery_interval,
                                        [&]() -> asio::awaitable<void> {
                                            co_await recover_stale_payments.execute();

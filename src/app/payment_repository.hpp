@@ -49,9 +49,12 @@ public:
     virtual boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,
                                                     const std::string& message) = 0;
     // Compensates up to `limit` reservations left PROCESSING for longer than `older_than` (their
-    // instance died between step 1 and step 3); returns the ids of the orders released.
+    // instance died between step 1 and step 3); returns the ids of the orders released. With a
+    // `lookback`, only reservations made within that long before now are looked at (a cheap sweep);
+    // without, all of them.
     virtual boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(
-        std::chrono::milliseconds older_than, int limit) = 0;
+        std::chrono::milliseconds older_than, int limit,
+        std::optional<std::chrono::milliseconds> lookback) = 0;
 };
 
 }  // namespace ec::app

@@ -4,11 +4,19 @@
 
 namespace ec::app {
 
+std::optional<std::chrono::milliseconds> RecoverStalePayments::lookback_at(Clock::time_point now) const {
+    if (!completed_from_ || !full_from_ || now - *full_from_ >= full_interval_) return std::nullopt;
+    return std::chrono::ceil<std::chrono::milliseconds>(now - *completed_from_) + stale_after_ +
+           kWindowMargin;
+}
+
 boost::asio::awaitable<std::size_t> RecoverStalePayments::execute() {
     constexpr int kBatch = 100;
+    const auto started = now_();
+    const auto lookback = lookback_at(started);
     std::size_t total = 0;
     for (;;) {
-        const auto orders = co_await payments_.recover_stale(stale_after_, kBatch);
+        const auto orders = co_await payments_.recover_stale(stale_after_, kBatch, lookback);
         for (const auto order_id : orders) {
             spdlog::warn("payment of order {} was abandoned between reserve and complete; rolled back",
                          order_id);
@@ -17,6 +25,9 @@ boost::asio::awaitable<std::size_t> RecoverStalePayments::execute() {
         if (!orders.empty()) catalog_.stock_changed();
         if (orders.size() < static_cast<std::size_t>(kBatch)) break;
     }
+    // Only now is everything up to `started` covered (a sweep that threw leaves the window growing).
+    completed_from_ = started;
+    if (!lookback) full_from_ = started;
     co_return total;
 }
 

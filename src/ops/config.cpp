@@ -269,6 +269,8 @@ const std::vector<Binding>& schema() {
                                  [](AppConfig& c) -> Millis& { return c.payment.stale_after; }));
         b.push_back(duration_key("payment.recovery-interval", Millis{100},
                                  [](AppConfig& c) -> Millis& { return c.payment.recovery_interval; }));
+        b.push_back(duration_key("payment.full-recovery-interval", Millis{1'000},
+                                 [](AppConfig& c) -> Millis& { return c.payment.full_recovery_interval; }));
 
         b.push_back(duration_key("ranking.key-ttl", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.ranking.key_ttl; }));

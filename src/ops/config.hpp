@@ -107,6 +107,7 @@ struct PaymentConfig {
     Millis in_progress_wait{5'000};    // a same-key retry waits this long for the first to finish
     Millis stale_after{120'000};       // a reservation this old was abandoned by a crash: compensate it
     Millis recovery_interval{30'000};  // how often abandoned reservations are looked for
+    Millis full_recovery_interval{3'600'000};  // how often that look reads every payment record
 };
 
 struct SeedConfig {

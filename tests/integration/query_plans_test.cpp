@@ -3,7 +3,8 @@
 // inside a plpgsql function, gets a generic plan after five executions and keeps it: made while a
 // table was empty or small, it can be a sequential scan that then reads the whole table on every
 // call as the table grows. Each test runs the statement on one pooled session (pool of one) more
-// than five times first, then counts in pg_stat_user_tables what later executions read.
+// than five times first, then counts in pg_stat_user_tables what later executions read. The
+// stale-payment sweep is checked the same way: a windowed sweep reads only recent records.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "infra/postgres/migrator.hpp"
 #include "infra/postgres/pg_order_repository.hpp"
 #include "infra/postgres/pg_outbox_repository.hpp"
+#include "infra/postgres/pg_payment_repository.hpp"
 #include "infra/postgres/pg_pool.hpp"
 #include "ops/embedded_file.hpp"
 #include "ops/metrics.hpp"
@@ -205,6 +207,63 @@ TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
     // A sequential scan now would read all 20,050 rows at least once.
     EXPECT_EQ(after.seq_tup_read - before.seq_tup_read, 0)
         << (after.seq_scan - before.seq_scan) << " sequential scans of the outbox";
+}
+
+TEST_F(QueryPlanTest, TheStalePaymentSweepReadsOnlyTheRecentRecordsUnlessItIsAFullOne) {
+    Admin db(url_);
+    // A month of finished requests, and two payments abandoned in flight: one recent (its record
+    // written 10 minutes ago), one from two weeks ago.
+    db.exec(
+        "INSERT INTO idempotency_records (user_id, operation, idempotency_key, request_fingerprint, status, "
+        "  created_at, updated_at, expires_at) "
+        "SELECT i % 1000, 'CHARGE', 'k' || i, '1', 'COMPLETED', t, t, t + INTERVAL '1 day' "
+        "  FROM generate_series(1, 20000) i, LATERAL (SELECT now() - i * INTERVAL '2 minutes' AS t) x");
+    const auto abandoned = [&](const std::string& key, const std::string& age) {
+        db.exec(
+            "INSERT INTO idempotency_records (user_id, operation, idempotency_key, request_fingerprint, "
+            "status, "
+            "  created_at, updated_at, expires_at) "
+            "SELECT 1, 'PAYMENT', $1, '999999', 'PROCESSING', t, t, t + INTERVAL '1 day' "
+            "  FROM (SELECT now() - $2::INTERVAL AS t) x",
+            {key, age});
+    };
+    abandoned("recent", "10 minutes");
+    abandoned("old", "14 days");
+    db.exec("ANALYZE idempotency_records");
+    db.exec("SELECT pg_stat_force_next_flush()");
+    const auto status = [&](const std::string& key) {
+        return db.exec(
+            "SELECT status FROM idempotency_records WHERE operation = 'PAYMENT' AND idempotency_key = $1",
+            {key});
+    };
+    const auto before =
+        counters_once("idempotency_records", [](const TableCounters& c) { return c.n_tup_ins >= 20002; });
+
+    PgPaymentRepository payments(pool_);
+    std::vector<std::int64_t> released;
+    run([&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 8; ++i) {  // more than five: past the switch to a cached plan, were there one
+            const auto r =
+                co_await payments.recover_stale(2min, 100, std::optional<std::chrono::milliseconds>(20min));
+            released.insert(released.end(), r.begin(), r.end());
+        }
+        co_return;
+    });
+    EXPECT_EQ(released.size(), 1u);
+    EXPECT_EQ(status("recent"), "FAILED");
+    EXPECT_EQ(status("old"), "PROCESSING") << "outside the window";
+    const auto windowed = counters_once(
+        "idempotency_records", [&](const TableCounters& c) { return c.n_tup_upd - before.n_tup_upd >= 1; });
+    EXPECT_EQ(windowed.seq_tup_read - before.seq_tup_read, 0)
+        << (windowed.seq_scan - before.seq_scan) << " sequential scans of the idempotency records";
+
+    // A full sweep (no window) finds the old one too.
+    run([&]() -> asio::awaitable<void> {
+        const auto r = co_await payments.recover_stale(2min, 100, std::nullopt);
+        EXPECT_EQ(r.size(), 1u);
+        co_return;
+    });
+    EXPECT_EQ(status("old"), "FAILED");
 }
 
 }  // namespace

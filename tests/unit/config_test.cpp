@@ -55,6 +55,7 @@ const std::vector<std::string> kAllKeys = {
     "payment.in-progress-wait",
     "payment.stale-after",
     "payment.recovery-interval",
+    "payment.full-recovery-interval",
     "ranking.key-ttl",
     "ranking.cache-ttl",
     "ranking.backup.interval",

@@ -92,11 +92,14 @@ boost::asio::awaitable<void> PgPaymentRepository::compensate(std::int64_t user_i
 }
 
 boost::asio::awaitable<std::vector<std::int64_t>> PgPaymentRepository::recover_stale(
-    std::chrono::milliseconds older_than, int limit) {
+    std::chrono::milliseconds older_than, int limit, std::optional<std::chrono::milliseconds> lookback) {
     auto conn = co_await pool_->acquire();
+    const std::optional<std::int64_t> lookback_ms =
+        lookback ? std::optional<std::int64_t>(lookback->count()) : std::nullopt;
     const auto r = co_await conn->query(
-        "SELECT order_id FROM payment_recover_stale(make_interval(secs => $1::BIGINT / 1000.0), $2::INT)",
-        static_cast<std::int64_t>(older_than.count()), limit);
+        "SELECT order_id FROM payment_recover_stale(make_interval(secs => $1::BIGINT / 1000.0), $2::INT, "
+        "make_interval(secs => $3::BIGINT / 1000.0))",
+        static_cast<std::int64_t>(older_than.count()), limit, lookback_ms);
     std::vector<std::int64_t> orders;
     for (int i = 0; i < r.rows(); ++i) orders.push_back(r.opt_int64(i, 0).value_or(0));
     co_return orders;

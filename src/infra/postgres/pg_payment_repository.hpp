@@ -17,8 +17,9 @@ public:
         const std::string& transmission) override;
     boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,
                                             const std::string& message) override;
-    boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(std::chrono::milliseconds older_than,
-                                                                    int limit) override;
+    boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(
+        std::chrono::milliseconds older_than, int limit,
+        std::optional<std::chrono::milliseconds> lookback) override;
 
 private:
     std::shared_ptr<PgPool> pool_;
