@@ -5,7 +5,8 @@
 namespace ec::app {
 
 std::optional<std::chrono::milliseconds> RecoverStalePayments::lookback_at(Clock::time_point now) const {
-    if (!completed_from_ || !full_from_ || now - *full_from_ >= full_interval_) return std::nullopt;
+    // A completed full sweep implies a completed sweep: completed_from_ is set whenever full_from_ is.
+    if (!full_from_ || now - *full_from_ >= full_interval_) return std::nullopt;
     return std::chrono::ceil<std::chrono::milliseconds>(now - *completed_from_) + stale_after_ +
            kWindowMargin;
 }

@@ -6,14 +6,12 @@
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
 #include <future>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <typeinfo>
@@ -26,6 +24,7 @@
 #include "ops/metrics.hpp"
 #include "support/pg_admin.hpp"
 #include "support/run_on_strand.hpp"
+#include "support/scratch_database.hpp"
 #include "support/test_env.hpp"
 
 namespace ec::infra::pg {
@@ -36,14 +35,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 // Note: GCC 12 miscompiles some coroutine shapes, so the coroutines below never co_await inside a
 // condition, never put a braced list inside a co_await expression and end with an explicit co_return.
-
-// `url` pointing at database `db` instead (query parameters kept).
-std::string url_for_database(const std::string& url, const std::string& db) {
-    const auto query = url.find('?');
-    const std::string base = url.substr(0, query);
-    const std::string params = query == std::string::npos ? "" : url.substr(query);
-    return base.substr(0, base.rfind('/')) + "/" + db + params;
-}
 
 // A plain blocking libpq connection outside the pools under test.
 using Admin = ec::test::PgAdmin;
@@ -105,11 +96,6 @@ TEST(MigratorParseTest, RejectsDuplicateVersions) {
 class MigratorTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        std::random_device rd;
-        db_ = "mig_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1'000'000'000);
-        Admin server(ec::test::test_env().pg_url);
-        server.exec("CREATE DATABASE " + db_);
-        url_ = url_for_database(ec::test::test_env().pg_url, db_);
         for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
     }
 
@@ -118,12 +104,6 @@ protected:
         pools_.clear();
         work_.reset();
         for (auto& t : threads_) t.join();
-        try {
-            Admin server(ec::test::test_env().pg_url);
-            server.exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-        } catch (const std::exception& e) {
-            ADD_FAILURE() << e.what();
-        }
     }
 
     std::shared_ptr<PgPool> make_pool(const std::string& name) {
@@ -166,8 +146,8 @@ protected:
     std::vector<std::thread> threads_;
     ops::MetricsRegistry metrics_;
     std::vector<std::shared_ptr<PgPool>> pools_;
-    std::string db_;
-    std::string url_;
+    ec::test::ScratchDatabase db_{"mig"};  // dropped after TearDown has stopped the pools
+    std::string url_ = db_.url();
 };
 
 TEST_F(MigratorTest, AppliesTheEmbeddedMigrationsExactlyOnce) {

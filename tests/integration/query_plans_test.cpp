@@ -6,12 +6,10 @@
 // than five times first, then counts in pg_stat_user_tables what later executions read. The
 // stale-payment sweep is checked the same way: a windowed sweep reads only recent records.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <chrono>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +24,7 @@
 #include "ops/metrics.hpp"
 #include "support/pg_admin.hpp"
 #include "support/run_on_strand.hpp"
+#include "support/scratch_database.hpp"
 #include "support/test_env.hpp"
 
 namespace ec::infra::pg {
@@ -51,14 +50,6 @@ protected:
     }
 
     void SetUp() override {
-        std::random_device rd;
-        db_ = "plans_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1'000'000'000);
-        Admin(ec::test::test_env().pg_url).exec("CREATE DATABASE " + db_);
-        const auto& base = ec::test::test_env().pg_url;
-        const auto query = base.find('?');
-        const std::string path = base.substr(0, query);
-        url_ = path.substr(0, path.rfind('/')) + "/" + db_ +
-               (query == std::string::npos ? "" : base.substr(query));
         for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
 
         ops::DatasourceConfig ds;
@@ -80,11 +71,6 @@ protected:
         pool_.reset();
         work_.reset();
         for (auto& t : threads_) t.join();
-        try {
-            Admin(ec::test::test_env().pg_url).exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-        } catch (const std::exception& e) {
-            ADD_FAILURE() << e.what();
-        }
     }
 
     // The server's counters for `table` once `ready` holds for them. Backends report their counters
@@ -121,8 +107,8 @@ protected:
     std::vector<std::thread> threads_;
     ops::MetricsRegistry metrics_;
     std::shared_ptr<PgPool> pool_;
-    std::string db_;
-    std::string url_;
+    ec::test::ScratchDatabase db_{"plans"};  // dropped after TearDown has stopped the pool
+    std::string url_ = db_.url();
 };
 
 TEST_F(QueryPlanTest, OrderCreationLooksEachProductUpByItsKey) {
