@@ -374,5 +374,75 @@ TEST_F(MigratorTest, EpochUsIsExactToTheMicrosecondAndInlinedByThePlanner) {
     EXPECT_EQ(plan.find("epoch_us("), std::string::npos) << plan;
 }
 
+// V011: the invariants of orders and order lines (V002's CHECK constraints, now triggers that fire
+// when a statement writes a column they involve) refuse every breaking INSERT and UPDATE with
+// SQLSTATE 23514, and let valid writes through.
+TEST_F(MigratorTest, OrderInvariantsRefuseEveryBreakingWriteOfTheirColumns) {
+    auto pool = make_pool("mig-invariants");
+    migrate_with(*pool, migrations_);
+    Admin db(url_);
+    // The SQLSTATE a statement ends with ("OK" when it succeeds), each in a subtransaction.
+    db.exec(
+        "CREATE FUNCTION pg_temp.outcome_of(p_sql TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$ "
+        "BEGIN EXECUTE p_sql; RETURN 'OK'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$");
+    const auto outcome = [&](const std::string& sql) {
+        return db.exec("SELECT pg_temp.outcome_of($1)", {sql});
+    };
+    const auto order = std::to_string(db.number(
+        "INSERT INTO orders (order_number, user_id, subtotal_amount, discount_amount, total_amount, status) "
+        "VALUES ('ORDER-INV-1', 1, 1000, 100, 900, 'PENDING') RETURNING id"));
+    const auto item = std::to_string(db.number(
+        "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price, subtotal) "
+        "VALUES (" +
+        order + ", 1, 'p', 2, 500, 1000) RETURNING id"));
+    const auto insert_order = [](const std::string& amounts_status_paid) {
+        return "INSERT INTO orders (order_number, user_id, subtotal_amount, discount_amount, total_amount, "
+               "status, paid_at) VALUES ('ORDER-INV-2', 1, " +
+               amounts_status_paid + ")";
+    };
+    const auto update_order = [&](const std::string& set) {
+        return "UPDATE orders SET " + set + " WHERE id = " + order;
+    };
+    const auto insert_item = [&](const std::string& qty_price_subtotal) {
+        return "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price, subtotal) "
+               "VALUES (" +
+               order + ", 2, 'q', " + qty_price_subtotal + ")";
+    };
+
+    for (const auto& bad : {
+             insert_order("0, 0, 0, 'PENDING', NULL"),                      // subtotal > 0
+             insert_order("1000, -1, 1001, 'PENDING', NULL"),               // discount >= 0
+             insert_order("1000, 1001, -1, 'PENDING', NULL"),               // discount <= subtotal
+             insert_order("1000, 100, 1000, 'PENDING', NULL"),              // total = subtotal - discount
+             insert_order("1000, 0, 1000, 'SHIPPED', NULL"),                // a known status
+             insert_order("1000, 0, 1000, 'COMPLETED', NULL"),              // paid_at when COMPLETED
+             insert_order("1000, 0, 1000, 'PENDING', now()"),               // and only then
+             update_order("status = 'COMPLETED'"),                          //
+             update_order("paid_at = now()"),                               //
+             update_order("status = 'BOGUS'"),                              //
+             update_order("total_amount = 1"),                              //
+             update_order("discount_amount = 2000, total_amount = -1000"),  //
+             insert_item("0, 500, 0"),                                      // quantity >= 1
+             insert_item("1, 0, 0"),                                        // unit_price > 0
+             insert_item("2, 500, 999"),  // subtotal = unit_price * quantity
+             "UPDATE order_items SET quantity = 3 WHERE id = " + item,
+         }) {
+        EXPECT_EQ(outcome(bad), "23514") << bad;
+    }
+    EXPECT_EQ(db.number("SELECT count(*) FROM orders"), 1);
+    EXPECT_EQ(db.number("SELECT count(*) FROM order_items"), 1);
+
+    for (const auto& good : {
+             update_order("payment_key = 'k'"),
+             update_order("status = 'COMPLETED', paid_at = now(), payment_key = NULL"),
+             "UPDATE order_items SET quantity = 3, subtotal = 1500 WHERE id = " + item,
+             insert_order("1000, 1000, 0, 'PENDING', NULL"),
+         }) {
+        EXPECT_EQ(outcome(good), "OK") << good;
+    }
+    EXPECT_EQ(db.exec("SELECT status || ' ' || (paid_at IS NOT NULL) FROM orders WHERE id = " + order),
+              "COMPLETED true");
+}
+
 }  // namespace
 }  // namespace ec::infra::pg
