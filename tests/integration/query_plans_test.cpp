@@ -141,6 +141,21 @@ protected:
         return ids;
     }
 
+    // Pays `orders` of `user` (reservation and completion, as the service does) on the pooled session.
+    void pay(std::int64_t user, const std::vector<std::int64_t>& orders) {
+        PgPaymentRepository payments(pool_);
+        run([&]() -> asio::awaitable<void> {
+            for (const auto order : orders) {
+                const auto key = "pay-" + std::to_string(order);
+                const auto r = co_await payments.reserve(order, user, key);
+                EXPECT_EQ(r.kind, app::ReserveOutcome::Kind::Reserved) << "order " << order;
+                const auto receipt = co_await payments.complete(order, user, key, "PG_APPROVED: plan");
+                EXPECT_TRUE(receipt.has_value()) << "order " << order;
+            }
+            co_return;
+        });
+    }
+
     asio::io_context ioc_;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
     std::vector<std::thread> threads_;
@@ -178,17 +193,7 @@ TEST_F(QueryPlanTest, PaymentLocksAndTakesEachProductThroughItsKey) {
     const auto orders = create_orders(user, first, kOrders);
     const auto before = counters_once("products", [](const TableCounters&) { return true; });
 
-    PgPaymentRepository payments(pool_);
-    run([&]() -> asio::awaitable<void> {
-        for (std::size_t i = 0; i < orders.size(); ++i) {
-            const auto key = "pay-" + std::to_string(i);
-            const auto r = co_await payments.reserve(orders[i], user, key);
-            EXPECT_EQ(r.kind, app::ReserveOutcome::Kind::Reserved) << "order " << i;
-            const auto receipt = co_await payments.complete(orders[i], user, key, "PG_APPROVED: plan");
-            EXPECT_TRUE(receipt.has_value()) << "order " << i;
-        }
-        co_return;
-    });
+    pay(user, orders);
 
     // Two lines per payment, each locked and then updated through the primary key.
     const auto after = counters_once(
@@ -198,6 +203,35 @@ TEST_F(QueryPlanTest, PaymentLocksAndTakesEachProductThroughItsKey) {
     EXPECT_EQ(db.number("SELECT count(*) FROM orders WHERE status = 'COMPLETED'"), kOrders);
     EXPECT_EQ(db.number("SELECT 300 * 1000000 - sum(stock) FROM products"),
               db.number("SELECT sum(quantity) FROM order_items WHERE order_id < 1000000"));
+}
+
+TEST_F(QueryPlanTest, PaymentPlansMadeWhileTheTablesWereSmallStayOnTheIndexesAsTheyGrow) {
+    const auto [user, first] = user_and_products(100000000);
+    constexpr int kOrders = 16;
+    const auto orders = create_orders(user, first, kOrders);
+    // A young shop, analysed: one page of order lines. Eight payments then run past the switch to
+    // the cached generic plans, made for these sizes.
+    Admin db(url_);
+    db.exec("ANALYZE orders, order_items, users, idempotency_records");
+    pay(user, std::vector<std::int64_t>(orders.begin(), orders.begin() + kOrders / 2));
+    // Months later, before the next ANALYZE: 20,000 earlier order lines.
+    db.exec(
+        "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price, subtotal) "
+        "SELECT 1000000 + i / 2, $1::BIGINT + i % 300, 'earlier', 1, 1000, 1000 FROM generate_series(0, "
+        "19999) i",
+        {std::to_string(first)});
+    db.exec("SELECT pg_stat_force_next_flush()");
+    const auto before = counters_once(
+        "order_items", [](const TableCounters& c) { return c.n_tup_ins >= 20000 + 2 * kOrders; });
+
+    pay(user, std::vector<std::int64_t>(orders.begin() + kOrders / 2, orders.end()));
+
+    // The reservation and the completion each read the order's lines through its key.
+    const auto after = counters_once(
+        "order_items", [&](const TableCounters& c) { return c.idx_scan - before.idx_scan >= kOrders; });
+    EXPECT_EQ(after.seq_tup_read - before.seq_tup_read, 0)
+        << (after.seq_scan - before.seq_scan) << " sequential scans of the order lines";
+    EXPECT_EQ(db.number("SELECT count(*) FROM orders WHERE status = 'COMPLETED'"), kOrders);
 }
 
 TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
