@@ -13,9 +13,10 @@ using boost::asio::awaitable;
 
 namespace {
 
-// Claims, marks and stats are planned at every execution (query_replanned): the table grows from empty,
-// and a cached plan made while it was small scanned all of it in every relay round (543 sequential
-// scans of up to 9,500 rows in one 10 s order + pay bench run).
+// Every statement of the relay on the outbox is planned at each execution (query_replanned): the table
+// grows from empty, and a cached plan made while it was small scanned all of it in every relay round
+// (claims: 543 sequential scans of up to 9,500 rows; marks: 790 scans, 11.2 M rows, in one order + pay
+// bench run).
 // Relay rounds hold this advisory lock shared, a rebuild holds it exclusive (see outbox_repository.hpp).
 // The scalar subquery makes the try-lock a one-time filter: evaluated once, before any row is read.
 constexpr const char* kClaim =
@@ -54,8 +55,6 @@ awaitable<app::DrainResult> PgOutboxRepository::drain(int limit, Publish publish
             if (!failed) published.push_back(e.id);
         }
         if (!published.empty()) {
-            // Planned with this round's ids, like the claim: a cached plan made while the outbox was small
-            // scanned all of it for every round (790 scans, 11.2 M rows in one order + pay bench run).
             co_await conn.query_replanned(
                 "UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::bigint[])",
                 array_literal(published));
@@ -63,7 +62,7 @@ awaitable<app::DrainResult> PgOutboxRepository::drain(int limit, Publish publish
         result.published = published.size();
         const double backoff_s = static_cast<double>(retry_backoff_.count()) / 1000.0;
         for (const auto& f : failures) {
-            const auto parked = co_await conn.query(
+            const auto parked = co_await conn.query_replanned(
                 "UPDATE outbox_events SET attempts = attempts + 1, last_error = left($2, 1000), "
                 "       next_attempt_at = now() + make_interval(secs => least($3::float8 * 2 ^ attempts, "
                 "300)), "
