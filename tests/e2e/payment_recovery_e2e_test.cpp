@@ -76,9 +76,12 @@ TEST(PaymentRecoveryE2E, AbandonedReservationIsRolledBackAndTheOrderCanBePaidAga
     const auto blocked = client.post(payment_path(order), payment_body(user, unique_key("rec-other")));
     expect_error(blocked, 409, "PAY003");
 
-    // Recovery only touches reservations older than payment.stale-after: age this one.
+    // Recovery only touches reservations older than payment.stale-after (2m): age this one to 2m10s,
+    // all its timestamps, as a record written then looks (windowed sweeps find it by expires_at).
     pg.exec(
-        "UPDATE idempotency_records SET updated_at = now() - interval '1 hour' "
+        "UPDATE idempotency_records SET created_at = created_at - interval '130 seconds', "
+        "  updated_at = updated_at - interval '130 seconds', expires_at = expires_at - interval '130 "
+        "seconds' "
         "WHERE user_id = $1 AND operation = 'PAYMENT' AND idempotency_key = $2",
         {std::to_string(user), key});
     const auto status_of_key = [&] {
