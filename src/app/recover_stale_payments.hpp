@@ -15,15 +15,17 @@ namespace ec::app {
 // A sweep that reads every payment record ever written costs more with every order, so most sweeps
 // read only the records of a window: from the start of the last sweep that completed, minus
 // `stale_after` (a record is only looked for once that old), minus a margin, up to now minus
-// `stale_after`. The margin covers a record whose transaction committed a while after it started
-// (one statement: at most datasource.statement-timeout, 10 s by default) and a sweep that waited for
-// a pooled connection (connection-timeout, 3 s) after its start was taken. Every `full_interval`, and first
-// of all, a sweep reads everything: it also finds a record a windowed sweep passed over because another
-// session held it then (SKIP LOCKED) and later rolled back.
+// `stale_after`. No record of a window can still be uncommitted when the sweep reads it: it was
+// written more than `stale_after` ago by one statement (bounded by datasource.statement-timeout,
+// 10 s by default, far below `stale_after`). The margin covers the other gap: the window is measured
+// from this process's clock readings, and each sweep's statement may start up to
+// datasource.pool.connection-timeout (3 s) after its reading, waiting for a connection. Every
+// `full_interval`, and first of all, a sweep reads everything: it also finds a record a windowed
+// sweep passed over because another session held it then (SKIP LOCKED) and later rolled back.
 class RecoverStalePayments {
 public:
     using Clock = std::chrono::steady_clock;
-    static constexpr std::chrono::milliseconds kWindowMargin{std::chrono::minutes(1)};
+    static constexpr std::chrono::milliseconds kWindowMargin{std::chrono::seconds(15)};
 
     RecoverStalePayments(PaymentRepository& payments, ProductCatalog& catalog,
                          std::chrono::milliseconds stale_after, std::chrono::milliseconds full_interval,
