@@ -142,6 +142,16 @@ protected:
         return ids;
     }
 
+    // The lines of 10,000 earlier orders (ids from 1,000,000; two lines each, over the 300 products
+    // from `first_product`), not analysed.
+    void add_earlier_order_lines(std::int64_t first_product) {
+        Admin(url_).exec(
+            "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price, subtotal) "
+            "SELECT 1000000 + i / 2, $1::BIGINT + i % 300, 'earlier', 1, 1000, 1000 "
+            "  FROM generate_series(0, 19999) i",
+            {std::to_string(first_product)});
+    }
+
     // Pays `orders` of `user` (reservation and completion, as the service does) on the pooled session.
     void pay(std::int64_t user, const std::vector<std::int64_t>& orders) {
         PgPaymentRepository payments(pool_);
@@ -185,11 +195,7 @@ TEST_F(QueryPlanTest, PaymentLocksAndTakesEachProductThroughItsKey) {
     // Lines of 10,000 earlier orders, not yet analysed (a young shop between autovacuum runs): the
     // planner expects many lines per order and, for V002's joins, hashes all of products rather than
     // looking each line's product up.
-    Admin(url_).exec(
-        "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price, subtotal) "
-        "SELECT 1000000 + i / 2, $1::BIGINT + i % 300, 'earlier', 1, 1000, 1000 FROM generate_series(0, "
-        "19999) i",
-        {std::to_string(first)});
+    add_earlier_order_lines(first);
     constexpr int kOrders = 12;  // more than five payments: past the switch to cached generic plans
     const auto orders = create_orders(user, first, kOrders);
     const auto before = counters_once("products", [](const TableCounters&) { return true; });
@@ -216,11 +222,7 @@ TEST_F(QueryPlanTest, PaymentPlansMadeWhileTheTablesWereSmallStayOnTheIndexesAsT
     db.exec("ANALYZE orders, order_items, users, idempotency_records");
     pay(user, std::vector<std::int64_t>(orders.begin(), orders.begin() + kOrders / 2));
     // Months later, before the next ANALYZE: 20,000 earlier order lines.
-    db.exec(
-        "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price, subtotal) "
-        "SELECT 1000000 + i / 2, $1::BIGINT + i % 300, 'earlier', 1, 1000, 1000 FROM generate_series(0, "
-        "19999) i",
-        {std::to_string(first)});
+    add_earlier_order_lines(first);
     db.exec("SELECT pg_stat_force_next_flush()");
     const auto before = counters_once(
         "order_items", [](const TableCounters& c) { return c.n_tup_ins >= 20000 + 2 * kOrders; });
