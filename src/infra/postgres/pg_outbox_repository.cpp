@@ -13,25 +13,23 @@ using boost::asio::awaitable;
 
 namespace {
 
-// Every statement of the relay on the outbox is planned at each execution (query_replanned): the table
-// grows from empty, and a cached plan made while it was small scanned all of it in every relay round
-// (claims: 543 sequential scans of up to 9,500 rows; marks: 790 scans, 11.2 M rows, in one order + pay
-// bench run).
+// The relay's other statements on the outbox are planned at each execution (query_replanned): the
+// table grows from empty, and a cached plan made while it was small scanned all of it in every relay
+// round (claims: 543 sequential scans of up to 9,500 rows; marks: 790 scans, 11.2 M rows, in one
+// order + pay bench run). The claim itself is outbox_claim() (V013), which walks the unpublished
+// index in order whatever the statistics say.
 // Relay rounds hold this advisory lock shared, a rebuild holds it exclusive (see outbox_repository.hpp).
-// The scalar subquery makes the try-lock a one-time filter: evaluated once, before any row is read.
+constexpr std::int64_t kRoundLock = 7305482514186395002;
 constexpr const char* kClaim =
-    "SELECT id, event_type, aggregate_id, payload::text, attempts FROM outbox_events "
-    " WHERE published_at IS NULL AND NOT parked AND next_attempt_at <= now() "
-    "   AND (SELECT pg_try_advisory_xact_lock_shared(7305482514186395002)) "
-    " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED";
-constexpr const char* kRebuildLock = "SELECT pg_advisory_xact_lock(7305482514186395002)";
+    "SELECT id, event_type, aggregate_id, payload, attempts FROM outbox_claim($1, $2)";
+const std::string kRebuildLock = "SELECT pg_advisory_xact_lock(" + std::to_string(kRoundLock) + ")";
 
 }  // namespace
 
 awaitable<app::DrainResult> PgOutboxRepository::drain(int limit, Publish publish) {
     co_return co_await pool_->transaction([&](PgConnection& conn) -> awaitable<app::DrainResult> {
         app::DrainResult result;
-        const auto r = co_await conn.query_replanned(kClaim, limit);
+        const auto r = co_await conn.query(kClaim, limit, kRoundLock);
         if (r.rows() == 0) co_return result;
         // Marking events published need not wait for its WAL flush: if a database crash loses the
         // mark, the events are claimed and published again, and the Redis scripts apply each event
