@@ -743,6 +743,35 @@ TEST_F(OrdersE2E, StockTakenByAnotherPaymentIsP002) {
     EXPECT_EQ(pg.idempotency_rows(user, key), 0);
 }
 
+// The reservation takes balance and stock line by line (V015): a later line short of stock puts back
+// the balance and the earlier lines' stock before the refusal.
+TEST_F(OrdersE2E, StockShortOnALaterLineLeavesBalanceAndEveryStockAsTheyWere) {
+    constexpr std::int64_t user = 5422;
+    CommercePg pg;
+    HttpClient client(port());
+    pg.set_balance(user, 50'000);
+    const std::int64_t ample = pg.insert_product(1'000, 10);
+    const std::int64_t scarce = pg.insert_product(2'000, 4);  // a higher id: locked and taken second
+    const std::int64_t first = create_order(client, user, {{scarce, 3}});
+    const std::int64_t second = create_order(client, user, {{ample, 2}, {scarce, 3}});
+    ASSERT_NE(first, 0);
+    ASSERT_NE(second, 0);
+    ASSERT_EQ(client.post(payment_path(first), payment_body(user, unique_key("pay-later-1"))).status, 200);
+    const Snapshot before = snapshot(pg, user, {ample, scarce}, 0, second);
+    ASSERT_EQ(before.stocks, (std::vector<std::int64_t>{10, 1}));
+
+    const std::string key = unique_key("pay-later-2");
+    expect_error(client.post(payment_path(second), payment_body(user, key)), 409, "P002");
+    EXPECT_EQ(snapshot(pg, user, {ample, scarce}, 0, second), before);
+    EXPECT_EQ(pg.idempotency_rows(user, key), 0);
+
+    // Once the stock is there, the same order pays with a new key.
+    pg.set_stock(scarce, 3);
+    ASSERT_EQ(client.post(payment_path(second), payment_body(user, unique_key("pay-later-3"))).status, 200);
+    EXPECT_EQ(pg.stock(ample), 8);
+    EXPECT_EQ(pg.stock(scarce), 0);
+}
+
 TEST_F(OrdersE2E, CouponUsedByAnotherOrderIsC002AtPayment) {
     constexpr std::int64_t user = 5419;
     CommercePg pg;

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include "infra/postgres/pg_errors.hpp"
@@ -442,6 +443,70 @@ TEST_F(MigratorTest, OrderInvariantsRefuseEveryBreakingWriteOfTheirColumns) {
     }
     EXPECT_EQ(db.exec("SELECT status || ' ' || (paid_at IS NOT NULL) FROM orders WHERE id = " + order),
               "COMPLETED true");
+}
+
+// V014: the value rules of users, products and idempotency records (V001/V002's CHECKs, now domains
+// with the same constraint names) refuse every breaking INSERT and UPDATE with SQLSTATE 23514, and
+// let valid writes through, including the bounds themselves.
+TEST_F(MigratorTest, ValueDomainsRefuseEveryBreakingWriteWithTheirConstraintNames) {
+    auto pool = make_pool("mig-domains");
+    migrate_with(*pool, migrations_);
+    Admin db(url_);
+    db.exec(
+        "CREATE FUNCTION pg_temp.outcome_of(p_sql TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$ "
+        "DECLARE v_name TEXT; "
+        "BEGIN EXECUTE p_sql; RETURN 'OK'; "
+        "EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS v_name = CONSTRAINT_NAME; "
+        "  RETURN SQLSTATE || ' ' || v_name; END $$");
+    const auto outcome = [&](const std::string& sql) {
+        return db.exec("SELECT pg_temp.outcome_of($1)", {sql});
+    };
+    const auto user = std::to_string(db.number(
+        "INSERT INTO users (email, username, balance) VALUES ('dom@example.com', 'dom', 100) RETURNING id"));
+    const auto product = std::to_string(
+        db.number("INSERT INTO products (product_code, name, description, price, category, stock) "
+                  "VALUES ('DOM-1', 'd', 'd', 1000, 'c', 5) RETURNING id"));
+    const auto insert_user = [](const std::string& balance) {
+        return "INSERT INTO users (email, username, balance) VALUES ('dom2@example.com', 'dom2', " + balance +
+               ")";
+    };
+    const auto insert_product = [](const std::pair<std::string, std::string>& price_stock) {
+        return "INSERT INTO products (product_code, name, description, price, category, stock) "
+               "VALUES ('DOM-2', 'd', 'd', " +
+               price_stock.first + ", 'c', " + price_stock.second + ")";
+    };
+    const auto insert_record = [](const std::string& status) {
+        return "INSERT INTO idempotency_records (user_id, operation, idempotency_key, request_fingerprint, "
+               "status) VALUES (1, 'CHARGE', 'dom', 'f', '" +
+               status + "')";
+    };
+
+    for (const auto& [bad, constraint] : std::vector<std::pair<std::string, std::string>>{
+             {insert_user("-1"), "ck_users_balance"},
+             {insert_user("1000000000000001"), "ck_users_balance"},
+             {"UPDATE users SET balance = balance - 101 WHERE id = " + user, "ck_users_balance"},
+             {insert_product({"0", "1"}), "ck_products_price"},
+             {insert_product({"1000", "-1"}), "ck_products_stock"},
+             {"UPDATE products SET stock = stock - 6 WHERE id = " + product, "ck_products_stock"},
+             {"UPDATE products SET price = 0 WHERE id = " + product, "ck_products_price"},
+             {insert_record("DONE"), "idempotency_records_status_check"},
+         }) {
+        EXPECT_EQ(outcome(bad), "23514 " + constraint) << bad;
+    }
+    EXPECT_EQ(db.number("SELECT count(*) FROM users"), 1);
+    EXPECT_EQ(db.number("SELECT count(*) FROM products"), 1);
+    EXPECT_EQ(db.exec("SELECT balance::TEXT || ' ' || (SELECT stock FROM products) FROM users"), "100 5");
+
+    for (const auto& good : {
+             "UPDATE users SET balance = balance - 100 WHERE id = " + user,
+             insert_user("1000000000000000"),
+             "UPDATE products SET stock = stock - 5 WHERE id = " + product,
+             insert_product({"1", "0"}),
+             insert_record("PROCESSING"),
+             std::string("UPDATE idempotency_records SET status = 'FAILED'"),
+         }) {
+        EXPECT_EQ(outcome(good), "OK") << good;
+    }
 }
 
 }  // namespace
