@@ -134,6 +134,18 @@ protected:
         return run([&]() -> asio::awaitable<SeedReport> { co_return co_await seed(pool, demo, load_test); });
     }
 
+    // The SQLSTATE a statement ends with, followed by the constraint it names if any ("OK" when it
+    // succeeds); each statement runs in a subtransaction of its own.
+    static std::string outcome_of(Admin& db, const std::string& sql) {
+        db.exec(
+            "CREATE OR REPLACE FUNCTION pg_temp.outcome_of(p_sql TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$ "
+            "DECLARE v_name TEXT; "
+            "BEGIN EXECUTE p_sql; RETURN 'OK'; "
+            "EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS v_name = CONSTRAINT_NAME; "
+            "  RETURN SQLSTATE || coalesce(' ' || nullif(v_name, ''), ''); END $$");
+        return db.exec("SELECT pg_temp.outcome_of($1)", {sql});
+    }
+
     // Session advisory locks held in this test's database (a leaked migration lock would show here).
     long long advisory_locks(Admin& db) {
         return db.number(
@@ -382,13 +394,7 @@ TEST_F(MigratorTest, OrderInvariantsRefuseEveryBreakingWriteOfTheirColumns) {
     auto pool = make_pool("mig-invariants");
     migrate_with(*pool, migrations_);
     Admin db(url_);
-    // The SQLSTATE a statement ends with ("OK" when it succeeds), each in a subtransaction.
-    db.exec(
-        "CREATE FUNCTION pg_temp.outcome_of(p_sql TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$ "
-        "BEGIN EXECUTE p_sql; RETURN 'OK'; EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$");
-    const auto outcome = [&](const std::string& sql) {
-        return db.exec("SELECT pg_temp.outcome_of($1)", {sql});
-    };
+    const auto outcome = [&](const std::string& sql) { return outcome_of(db, sql); };
     const auto order = std::to_string(db.number(
         "INSERT INTO orders (order_number, user_id, subtotal_amount, discount_amount, total_amount, status) "
         "VALUES ('ORDER-INV-1', 1, 1000, 100, 900, 'PENDING') RETURNING id"));
@@ -452,15 +458,7 @@ TEST_F(MigratorTest, ValueDomainsRefuseEveryBreakingWriteWithTheirConstraintName
     auto pool = make_pool("mig-domains");
     migrate_with(*pool, migrations_);
     Admin db(url_);
-    db.exec(
-        "CREATE FUNCTION pg_temp.outcome_of(p_sql TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$ "
-        "DECLARE v_name TEXT; "
-        "BEGIN EXECUTE p_sql; RETURN 'OK'; "
-        "EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS v_name = CONSTRAINT_NAME; "
-        "  RETURN SQLSTATE || ' ' || v_name; END $$");
-    const auto outcome = [&](const std::string& sql) {
-        return db.exec("SELECT pg_temp.outcome_of($1)", {sql});
-    };
+    const auto outcome = [&](const std::string& sql) { return outcome_of(db, sql); };
     const auto user = std::to_string(db.number(
         "INSERT INTO users (email, username, balance) VALUES ('dom@example.com', 'dom', 100) RETURNING id"));
     const auto product = std::to_string(

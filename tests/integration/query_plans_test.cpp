@@ -171,6 +171,20 @@ protected:
         });
     }
 
+    // Adds `n` due OrderCompleted events for the aggregates first_aggregate, first_aggregate + 1, ...
+    void add_due_events(int first_aggregate, int n) {
+        Admin(url_).exec(
+            "INSERT INTO outbox_events (event_type, aggregate_id, payload) "
+            "SELECT 'OrderCompleted', $1::BIGINT + i, '{}'::jsonb FROM generate_series(0, $2::INT - 1) i",
+            {std::to_string(first_aggregate), std::to_string(n)});
+    }
+
+    // The relay's Redis side, as if every event applied.
+    static asio::awaitable<std::vector<app::OutboxFailure>> publish_all(
+        const std::vector<app::OutboxEvent>&) {
+        co_return std::vector<app::OutboxFailure>{};
+    }
+
     asio::io_context ioc_;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
     std::vector<std::thread> threads_;
@@ -243,21 +257,11 @@ TEST_F(QueryPlanTest, PaymentPlansMadeWhileTheTablesWereSmallStayOnTheIndexesAsT
 
 TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
     PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
-    const auto publish_all =
-        [](const std::vector<app::OutboxEvent>&) -> asio::awaitable<std::vector<app::OutboxFailure>> {
-        co_return std::vector<app::OutboxFailure>{};
-    };
     // The relay starts on an empty outbox and first sees a trickle of events: more than five rounds
     // and stats on an empty table, then more than five rounds that claim and mark one event each.
     Admin db(url_);
-    const auto add_due_event = [&](int aggregate) {
-        db.exec(
-            "INSERT INTO outbox_events (event_type, aggregate_id, payload) VALUES ('OrderCompleted', $1, "
-            "'{}'::jsonb)",
-            {std::to_string(aggregate)});
-    };
     for (int i = 0; i < 16; ++i) {
-        if (i >= 8) add_due_event(900000 + i);
+        if (i >= 8) add_due_events(900000 + i, 1);
         run([&]() -> asio::awaitable<void> {
             const auto r = co_await outbox.drain(20, publish_all);
             EXPECT_EQ(r.published, i >= 8 ? 1u : 0u) << "round " << i;
@@ -298,17 +302,7 @@ TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
 
 TEST_F(QueryPlanTest, OutboxClaimsStepOverTheEventsPublishedSinceTheLastVacuum) {
     PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
-    const auto publish_all =
-        [](const std::vector<app::OutboxEvent>&) -> asio::awaitable<std::vector<app::OutboxFailure>> {
-        co_return std::vector<app::OutboxFailure>{};
-    };
     Admin db(url_);
-    const auto add_due_events = [&](int n) {
-        db.exec(
-            "INSERT INTO outbox_events (event_type, aggregate_id, payload) "
-            "SELECT 'OrderCompleted', 100000 + i, '{}'::jsonb FROM generate_series(1, $1) i",
-            {std::to_string(n)});
-    };
     // 20,000 events published since the last vacuum (which does not come during the test): their old
     // versions stay, and so do their entries in the index of unpublished events. Their heap order is
     // not their next_attempt_at order (concurrent payments commit out of order; marking moves rows).
@@ -319,7 +313,7 @@ TEST_F(QueryPlanTest, OutboxClaimsStepOverTheEventsPublishedSinceTheLastVacuum) 
         "SELECT 'OrderCompleted', i, '{}'::jsonb, now() - random() * INTERVAL '1 hour' "
         "  FROM generate_series(1, 20000) i");
     db.exec("UPDATE outbox_events SET published_at = now()");
-    add_due_events(40);
+    add_due_events(100000, 40);
     db.exec("ANALYZE outbox_events");
 
     std::size_t published = 0;
@@ -335,7 +329,7 @@ TEST_F(QueryPlanTest, OutboxClaimsStepOverTheEventsPublishedSinceTheLastVacuum) 
     const auto before =
         counters_once("outbox_events", [](const TableCounters& c) { return c.n_tup_upd >= 20040; });
     for (int i = 0; i < 7; ++i) {
-        add_due_events(2);
+        add_due_events(100100, 2);
         drain();
     }
     EXPECT_EQ(published, 54u);
