@@ -24,8 +24,14 @@ public:
             conn_ = nullptr;
             throw std::runtime_error("admin connection to " + url + " failed: " + msg);
         }
+        // Kept rather than printed ("does not exist, skipping"); tests that lower client_min_messages
+        // read them.
         PQsetNoticeProcessor(
-            conn_, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
+            conn_,
+            [](void* self, const char* message) {
+                static_cast<PgAdmin*>(self)->notices_.emplace_back(message);
+            },
+            this);
     }
     ~PgAdmin() {
         if (conn_ != nullptr) PQfinish(conn_);
@@ -62,8 +68,12 @@ public:
         return std::stoll(*v);
     }
 
+    // The notices and messages the server sent this session, oldest first.
+    const std::vector<std::string>& notices() const { return notices_; }
+
 private:
     PGconn* conn_ = nullptr;
+    std::vector<std::string> notices_;
 };
 
 }  // namespace ec::test
