@@ -64,7 +64,7 @@ script() {
         pid=$((1 + i % 21))
         echo "SELECT * FROM create_order($uid, 'o$i', 'fp', ARRAY[$pid]::BIGINT[], ARRAY[1]::INT[], NULL)" >>"$file"
         [[ $steps == *r* ]] && echo "SELECT * FROM payment_reserve(currval('orders_id_seq'), $uid, 'p$i'), set_config('synchronous_commit', 'off', true)" >>"$file"
-        [[ $steps == *p* ]] && echo "SELECT * FROM payment_complete(currval('orders_id_seq'), $uid, 'p$i', 'PG_APPROVED: x')" >>"$file"
+        [[ $steps == *p* ]] && echo "SELECT * FROM payment_complete(currval('orders_id_seq'), $uid, 'p$i', 'PG_APPROVED: x'$RECEIPT_ARGS)" >>"$file"
     done
     chmod 644 "$file"
 }
@@ -84,11 +84,6 @@ instructions() {
     awk '/Collected/ { gsub(",", "", $NF); print $NF }' "$log"
 }
 
-for steps in c cr crp; do
-    script "$WORK/$steps.1.sql" "$ORDERS" $steps
-    script "$WORK/$steps.5.sql" $((5 * ORDERS)) $steps
-done
-
 declare -a TOTAL=()
 for b in "${BINS[@]}"; do
     step "$b"
@@ -104,8 +99,17 @@ for b in "${BINS[@]}"; do
     "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d ecommerce -X -q -v ON_ERROR_STOP=1 \
         -c "UPDATE users SET balance = 1000000000000 WHERE id BETWEEN 300000 AND 309999" \
         -c "UPDATE products SET stock = 1000000000" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
-    info "schema version $("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d ecommerce -X -qtA \
-        -c "SELECT max(version) FROM schema_migrations")"
+    version=$("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d ecommerce -X -qtA \
+        -c "SELECT max(version) FROM schema_migrations")
+    info "schema version $version"
+    # From V019 payment_complete takes step 1's amount and balance (constants here: they only fill
+    # the receipt).
+    RECEIPT_ARGS=""
+    ((version >= 19)) && RECEIPT_ARGS=", 1000, 0"
+    for steps in c cr crp; do
+        script "$WORK/$steps.1.sql" "$ORDERS" $steps
+        script "$WORK/$steps.5.sql" $((5 * ORDERS)) $steps
+    done
     pg_stop "$WORK/pg"
     declare -A per=()
     for steps in c cr crp; do

@@ -117,7 +117,7 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
 
     if (result.approved) {
         auto receipt =
-            co_await payments_.complete(order_id, user_id, key, "PG_APPROVED: " + result.transaction_id);
+            co_await payments_.complete(order_id, user_id, key, r, "PG_APPROVED: " + result.transaction_id);
         if (receipt) {
             outbox_
                 .notify();  // the commit wrote an OrderCompleted event: publish it now, not at the next poll

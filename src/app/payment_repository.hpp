@@ -41,9 +41,10 @@ public:
     virtual boost::asio::awaitable<ReserveOutcome> reserve(std::int64_t order_id, std::int64_t user_id,
                                                            const std::string& key) = 0;
     // Step 3 on approval: order COMPLETED, outbox event and idempotency record in one transaction.
-    // nullopt when the reservation is no longer PROCESSING (it was compensated meanwhile).
+    // `reserved` is step 1's outcome: its amount and balance are the receipt's. nullopt when the
+    // reservation is no longer PROCESSING (it was compensated meanwhile).
     virtual boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(
-        std::int64_t order_id, std::int64_t user_id, const std::string& key,
+        std::int64_t order_id, std::int64_t user_id, const std::string& key, const ReserveOutcome& reserved,
         const std::string& transmission) = 0;
     // Step 3 on decline: restores balance, stock and coupon, records the decline under the key.
     virtual boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,

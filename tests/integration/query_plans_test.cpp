@@ -165,7 +165,7 @@ protected:
                 const auto key = "pay-" + std::to_string(order);
                 const auto r = co_await payments.reserve(order, user, key);
                 EXPECT_EQ(r.kind, app::ReserveOutcome::Kind::Reserved) << "order " << order;
-                const auto receipt = co_await payments.complete(order, user, key, "PG_APPROVED: plan");
+                const auto receipt = co_await payments.complete(order, user, key, r, "PG_APPROVED: plan");
                 EXPECT_TRUE(receipt.has_value()) << "order " << order;
             }
             co_return;
@@ -288,7 +288,7 @@ TEST_F(QueryPlanTest, PaidOrderFunctionsNeverPlanTheirStatementsWithTheCallsValu
     for (int i = 0; i < 2; ++i) {  // paid
         const auto key = "generic-p" + std::to_string(i);
         EXPECT_EQ(outcome(reserve, {orders[i], owner, key}), "RESERVED");
-        EXPECT_EQ(outcome("SELECT outcome FROM payment_complete($1, $2, $3, 'PG_APPROVED: x')",
+        EXPECT_EQ(outcome("SELECT outcome FROM payment_complete($1, $2, $3, 'PG_APPROVED: x', 1000, 0)",
                           {orders[i], owner, key}),
                   "COMPLETED");
     }

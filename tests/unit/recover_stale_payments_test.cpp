@@ -37,6 +37,7 @@ public:
     }
     boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(std::int64_t, std::int64_t,
                                                                            const std::string&,
+                                                                           const ReserveOutcome&,
                                                                            const std::string&) override {
         throw std::logic_error("not used");
     }

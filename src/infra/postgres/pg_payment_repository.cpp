@@ -75,11 +75,13 @@ boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t
 }
 
 boost::asio::awaitable<std::optional<domain::PaymentReceipt>> PgPaymentRepository::complete(
-    std::int64_t order_id, std::int64_t user_id, const std::string& key, const std::string& transmission) {
+    std::int64_t order_id, std::int64_t user_id, const std::string& key, const ReserveOutcome& reserved,
+    const std::string& transmission) {
     // Step 3 of a payment whose step 1 holds balance, stock and coupon: ahead of new requests.
     auto conn = co_await pool_->acquire(AcquirePriority::Continuation);
-    const auto r = co_await conn->query("SELECT outcome, response FROM payment_complete($1, $2, $3, $4)",
-                                        order_id, user_id, key, transmission);
+    const auto r =
+        co_await conn->query("SELECT outcome, response FROM payment_complete($1, $2, $3, $4, $5, $6)",
+                             order_id, user_id, key, transmission, reserved.amount, reserved.balance);
     if (r.text(0, 0) != "COMPLETED") co_return std::nullopt;
     co_return receipt_from(r.text(0, 1));
 }

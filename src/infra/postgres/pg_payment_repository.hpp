@@ -14,7 +14,7 @@ public:
                                                         const std::string& key) override;
     boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(
         std::int64_t order_id, std::int64_t user_id, const std::string& key,
-        const std::string& transmission) override;
+        const app::ReserveOutcome& reserved, const std::string& transmission) override;
     boost::asio::awaitable<void> compensate(std::int64_t user_id, const std::string& key,
                                             const std::string& message) override;
     boost::asio::awaitable<std::vector<std::int64_t>> recover_stale(
