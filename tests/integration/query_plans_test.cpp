@@ -320,6 +320,33 @@ TEST_F(QueryPlanTest, PaidOrderFunctionsNeverPlanTheirStatementsWithTheCallsValu
                                 << (custom.empty() ? "" : custom.front());
 }
 
+// V021: a declined payment gives its coupon back through the coupon's key, and an order without a
+// coupon does not look for one: no compensation reads the whole of user_coupons.
+TEST_F(QueryPlanTest, DeclinedPaymentsNeverScanTheUserCoupons) {
+    const auto [user, first] = user_and_products(100000000);
+    constexpr int kOrders = 8;  // past the five calls planned with their values
+    const auto orders = create_orders(user, first, kOrders);
+    const auto before = counters_once("user_coupons", [](const TableCounters&) { return true; });
+
+    PgPaymentRepository payments(pool_);
+    run([&]() -> asio::awaitable<void> {
+        for (const auto order : orders) {
+            const auto key = "declined-" + std::to_string(order);
+            const auto r = co_await payments.reserve(order, user, key);
+            EXPECT_EQ(r.kind, app::ReserveOutcome::Kind::Reserved) << "order " << order;
+            co_await payments.compensate(user, key, "declined by the test");
+        }
+        co_return;
+    });
+
+    EXPECT_EQ(Admin(url_).number("SELECT count(*) FROM idempotency_records WHERE status = 'FAILED'"),
+              kOrders);
+    // Once the compensations' updates of their records show in the statistics, so do their reads.
+    counters_once("idempotency_records", [&](const TableCounters& c) { return c.n_tup_upd >= kOrders; });
+    const auto after = counters_once("user_coupons", [](const TableCounters&) { return true; });
+    EXPECT_EQ(after.seq_scan - before.seq_scan, 0) << "compensations scanned user_coupons";
+}
+
 TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
     PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
     // The relay starts on an empty outbox and first sees a trickle of events: more than five rounds
