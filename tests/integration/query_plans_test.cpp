@@ -157,14 +157,22 @@ protected:
             {std::to_string(first_product)});
     }
 
-    // Pays `orders` of `user` (reservation and completion, as the service does) on the pooled session.
-    void pay(std::int64_t user, const std::vector<std::int64_t>& orders) {
+    enum class Gateway { Approves, Declines };
+
+    // Pays `orders` of `user` as the service does, on the pooled session: the reservation, then the
+    // completion (the gateway approved) or the compensation (it declined).
+    void pay(std::int64_t user, const std::vector<std::int64_t>& orders,
+             Gateway gateway = Gateway::Approves) {
         PgPaymentRepository payments(pool_);
         run([&]() -> asio::awaitable<void> {
             for (const auto order : orders) {
                 const auto key = "pay-" + std::to_string(order);
                 const auto r = co_await payments.reserve(order, user, key);
                 EXPECT_EQ(r.kind, app::ReserveOutcome::Kind::Reserved) << "order " << order;
+                if (gateway == Gateway::Declines) {
+                    co_await payments.compensate(user, key, "declined by the test");
+                    continue;
+                }
                 const auto receipt = co_await payments.complete(order, user, key, r, "PG_APPROVED: plan");
                 EXPECT_TRUE(receipt.has_value()) << "order " << order;
             }
@@ -328,16 +336,7 @@ TEST_F(QueryPlanTest, DeclinedPaymentsNeverScanTheUserCoupons) {
     const auto orders = create_orders(user, first, kOrders);
     const auto before = counters_once("user_coupons", [](const TableCounters&) { return true; });
 
-    PgPaymentRepository payments(pool_);
-    run([&]() -> asio::awaitable<void> {
-        for (const auto order : orders) {
-            const auto key = "declined-" + std::to_string(order);
-            const auto r = co_await payments.reserve(order, user, key);
-            EXPECT_EQ(r.kind, app::ReserveOutcome::Kind::Reserved) << "order " << order;
-            co_await payments.compensate(user, key, "declined by the test");
-        }
-        co_return;
-    });
+    pay(user, orders, Gateway::Declines);
 
     EXPECT_EQ(Admin(url_).number("SELECT count(*) FROM idempotency_records WHERE status = 'FAILED'"),
               kOrders);
