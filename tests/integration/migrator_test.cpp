@@ -336,6 +336,16 @@ TEST_F(MigratorTest, SeedInsertsTheDemoCatalogueOnceWithThreeDaysOfRealSales) {
     // Every constraint holds for the seeded rows (they were inserted through the same schema).
     EXPECT_EQ(db.number("SELECT count(*) FROM orders WHERE (status = 'COMPLETED') <> (paid_at IS NOT NULL)"),
               0);
+    // Paid orders are found through their events (V022): each of the 27 has one, created at its
+    // paid_at; only the 15 recent sales are left for the relay to publish.
+    EXPECT_EQ(
+        db.exec(
+            "SELECT count(*) || '/' || count(e.id) || '/' || count(*) FILTER (WHERE e.published_at IS NULL) "
+            "  FROM orders o LEFT JOIN outbox_events e ON e.aggregate_id = o.id "
+            "   AND e.event_type = 'OrderCompleted' AND e.created_at = o.paid_at "
+            " WHERE o.status = 'COMPLETED'"),
+        "27/27/15");
+    EXPECT_EQ(db.number("SELECT count(*) FROM outbox_events"), 27);
 
     const auto second = seed_with(*pool, true, false);
     EXPECT_TRUE(second.demo_commerce_skipped);

@@ -16,11 +16,14 @@
 #include <vector>
 
 #include "domain/order.hpp"
+#include "domain/product.hpp"
+#include "domain/ranking.hpp"
 #include "infra/postgres/migrator.hpp"
 #include "infra/postgres/pg_order_repository.hpp"
 #include "infra/postgres/pg_outbox_repository.hpp"
 #include "infra/postgres/pg_payment_repository.hpp"
 #include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/pg_product_repository.hpp"
 #include "ops/embedded_file.hpp"
 #include "ops/metrics.hpp"
 #include "support/pg_admin.hpp"
@@ -42,6 +45,7 @@ struct TableCounters {
     long long n_tup_ins = 0;
     long long n_tup_upd = 0;
     long long idx_tup_fetch = 0;  // rows fetched through an index
+    long long n_tup_hot_upd = 0;  // updates that wrote no index entry (the new version on its page)
     long long heap_blks = 0;      // heap blocks read (from the buffer cache or not)
 };
 
@@ -96,6 +100,7 @@ protected:
             };
             c = TableCounters{q("seq_scan"),  q("seq_tup_read"), q("coalesce(idx_scan, 0)"),
                               q("n_tup_ins"), q("n_tup_upd"),    q("coalesce(idx_tup_fetch, 0)")};
+            c.n_tup_hot_upd = q("n_tup_hot_upd");
             c.heap_blks = db.number(
                 "SELECT heap_blks_hit + heap_blks_read FROM pg_statio_user_tables WHERE relname = $1",
                 {table});
@@ -344,6 +349,81 @@ TEST_F(QueryPlanTest, DeclinedPaymentsNeverScanTheUserCoupons) {
     counters_once("idempotency_records", [&](const TableCounters& c) { return c.n_tup_upd >= kOrders; });
     const auto after = counters_once("user_coupons", [](const TableCounters&) { return true; });
     EXPECT_EQ(after.seq_scan - before.seq_scan, 0) << "compensations scanned user_coupons";
+}
+
+// V022: a payment's reservation and completion update its order in place (no index covers the
+// columns they set), and the readers of paid orders by time (the top products, a day's sales for
+// the ranking rebuild) find them through their OrderCompleted events without reading all orders.
+TEST_F(QueryPlanTest, PaymentsUpdateTheOrderInPlaceAndPaidOrdersAreFoundThroughTheirEvents) {
+    const auto [user, first] = user_and_products(100000000);
+    constexpr int kOrders = 8;  // past the five calls planned with their values
+    const auto orders = create_orders(user, first, kOrders);
+    const auto before = counters_once("orders", [](const TableCounters&) { return true; });
+
+    pay(user, orders);
+
+    // Two updates per payment (reservation, completion), each HOT.
+    const auto paid = counters_once(
+        "orders", [&](const TableCounters& c) { return c.n_tup_upd - before.n_tup_upd >= 2 * kOrders; });
+    EXPECT_EQ(paid.n_tup_upd - before.n_tup_upd, 2 * kOrders);
+    EXPECT_EQ(paid.n_tup_hot_upd - before.n_tup_hot_upd, 2 * kOrders)
+        << "updates of orders that were not HOT";
+
+    // Then months of earlier paid orders (10 to 40 days ago), each with its event, analysed.
+    Admin db(url_);
+    db.exec(
+        "WITH o AS (INSERT INTO orders (id, order_number, user_id, subtotal_amount, discount_amount, "
+        "    total_amount, status, created_at, paid_at) "
+        "  SELECT 2000000 + i, 'EARLIER-' || i, $1::BIGINT, 1000, 0, 1000, 'COMPLETED', t, t "
+        "    FROM generate_series(1, 5000) i, LATERAL (SELECT now() - INTERVAL '10 days' "
+        "                                                  - i * INTERVAL '8 minutes' AS t) x "
+        "  RETURNING id, paid_at) "
+        "INSERT INTO outbox_events (event_type, aggregate_id, payload, created_at, published_at) "
+        "SELECT 'OrderCompleted', o.id, '{}'::jsonb, o.paid_at, o.paid_at FROM o",
+        {std::to_string(user)});
+    db.exec(
+        "INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price, subtotal) "
+        "SELECT id, $1::BIGINT, 'earlier', 1, 1000, 1000 FROM orders WHERE id > 2000000",
+        {std::to_string(first)});
+    db.exec("ANALYZE orders, order_items, outbox_events");
+    db.exec("SELECT pg_stat_force_next_flush()");
+    const auto orders_before =
+        counters_once("orders", [](const TableCounters& c) { return c.n_tup_ins >= 5000 + kOrders; });
+    const auto events_before =
+        counters_once("outbox_events", [](const TableCounters& c) { return c.n_tup_ins >= 5000 + kOrders; });
+
+    std::vector<domain::TopProduct> top;
+    long long day_units = 0;
+    std::size_t day_events = 0;
+    PgProductRepository products(pool_);
+    PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
+    run([&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 7; ++i) top = co_await products.top_selling(3, 1000, "Asia/Seoul");
+        const auto today = domain::parse_business_date(
+            db.exec("SELECT (now() AT TIME ZONE 'Asia/Seoul')::date::text"));  // the repository's zone
+        EXPECT_TRUE(today.has_value());
+        if (!today) co_return;
+        co_await outbox.with_day_sales(*today, [&](const app::DaySales& sales) -> asio::awaitable<void> {
+            for (const auto& t : sales.totals) day_units += t.sales_count;
+            day_events = sales.event_ids.size();
+            co_return;
+        });
+        co_return;
+    });
+
+    // Exactly this test's payments: the earlier orders are outside both periods.
+    const auto units = db.number("SELECT sum(quantity) FROM order_items WHERE order_id < 2000000");
+    long long top_units = 0;
+    for (const auto& t : top) top_units += t.sales_count;
+    EXPECT_EQ(top_units, units);
+    EXPECT_EQ(day_units, units);
+    EXPECT_EQ(day_events, static_cast<std::size_t>(kOrders));
+    db.exec("SELECT pg_stat_force_next_flush()");
+    const auto orders_after = counters_once("orders", [](const TableCounters&) { return true; });
+    const auto events_after = counters_once(
+        "outbox_events", [&](const TableCounters& c) { return c.idx_scan > events_before.idx_scan; });
+    EXPECT_EQ(orders_after.seq_tup_read - orders_before.seq_tup_read, 0) << "the readers scanned orders";
+    EXPECT_EQ(events_after.seq_tup_read - events_before.seq_tup_read, 0) << "the readers scanned the outbox";
 }
 
 TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {

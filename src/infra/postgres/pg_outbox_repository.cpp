@@ -88,19 +88,20 @@ awaitable<void> PgOutboxRepository::with_day_sales(domain::BusinessDate date, Wi
         // below and the replacement `with` makes cannot interleave with an event being applied.
         co_await conn.execute(kRebuildLock);
         // One statement, one snapshot: the units of the day's paid orders and their events. The day
-        // is that of the business zone (the same one the relay files an event under).
+        // is that of the business zone (the same one the relay files an event under). Paid orders
+        // are found through their events, created at the order's paid_at (V022).
         const auto r = co_await conn.query(
-            "WITH paid AS ("
-            "  SELECT o.id FROM orders o"
-            "   WHERE o.status = 'COMPLETED'"
-            "     AND o.paid_at >= ($1::date)::timestamp AT TIME ZONE $2"
-            "     AND o.paid_at < ($1::date + 1)::timestamp AT TIME ZONE $2)"
+            "WITH day AS (SELECT ($1::date)::timestamp AT TIME ZONE $2 AS t0,"
+            "                    ($1::date + 1)::timestamp AT TIME ZONE $2 AS t1),"
+            "paid AS ("
+            "  SELECT o.id, e.id AS event_id FROM day, outbox_events e JOIN orders o ON o.id = e.aggregate_id"
+            "   WHERE e.event_type = 'OrderCompleted' AND e.created_at >= day.t0 AND e.created_at < day.t1"
+            "     AND o.status = 'COMPLETED' AND o.paid_at >= day.t0 AND o.paid_at < day.t1)"
             "SELECT 'P', i.product_id, sum(i.quantity)::bigint FROM paid JOIN order_items i ON i.order_id = "
             "paid.id"
             " GROUP BY i.product_id "
             "UNION ALL "
-            "SELECT 'E', e.id, 0 FROM paid JOIN outbox_events e"
-            "    ON e.aggregate_id = paid.id AND e.event_type = 'OrderCompleted'",
+            "SELECT 'E', paid.event_id, 0 FROM paid",
             date.iso(), time_zone_);
         app::DaySales sales;
         for (int i = 0; i < r.rows(); ++i) {

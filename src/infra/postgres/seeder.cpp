@@ -126,8 +126,10 @@ SELECT (SELECT count(*) FROM carts_ins), (SELECT count(*) FROM items_ins)
 // sales, 15 COMPLETED orders (one per product and day, users 4..18) paid at noon of today and the two
 // days before in the business zone $1 (never in the future). GET /api/products/top then shows
 // 마우스 90, 키보드 70, 노트북 60, 헤드셋 53, 모니터 37 units (the original's aggregate rows).
-// Line prices are the catalogue prices. The recent sales also get the OrderCompleted outbox events a
-// payment writes (same payload), so the relay puts them in the live ranking of their days.
+// Line prices are the catalogue prices. Every paid order gets the OrderCompleted outbox event a
+// payment writes (same payload, created at its paid_at: paid orders are found through these events,
+// V022); those of the recent sales are left unpublished, so the relay puts them in the live ranking
+// of their days, the older ones are marked published.
 constexpr const char* kDemoOrders = R"SQL(
 WITH sample (id, user_id, completed, days_ago) AS (
   VALUES (1::BIGINT, 1::BIGINT, TRUE, 45), (2, 1, TRUE, 42), (3, 1, TRUE, 39), (4, 1, TRUE, 36), (5, 1, TRUE, 33),
@@ -175,14 +177,15 @@ items_ins AS (
   ORDER BY l.order_id, l.product_id
   RETURNING 1),
 events_ins AS (
-  INSERT INTO outbox_events (event_type, aggregate_id, payload)
+  INSERT INTO outbox_events (event_type, aggregate_id, payload, created_at, published_at, next_attempt_at)
   SELECT 'OrderCompleted', o.id, jsonb_build_object(
-           'orderId', o.id, 'userId', o.id - 15, 'paidAtUs', epoch_us(o.paid_at),
+           'orderId', o.id, 'userId', o.user_id, 'paidAtUs', epoch_us(o.paid_at),
            'totalAmount', (SELECT sum(l.price * l.quantity) FROM lines l WHERE l.order_id = o.id),
            'items', (SELECT jsonb_agg(jsonb_build_object('productId', l.product_id, 'quantity', l.quantity)
-                                      ORDER BY l.product_id) FROM lines l WHERE l.order_id = o.id))
-  FROM sales_orders o
-  WHERE o.id IN (SELECT id FROM orders_ins)
+                                      ORDER BY l.product_id) FROM lines l WHERE l.order_id = o.id)),
+         o.paid_at, CASE WHEN o.id <= 18 THEN o.paid_at END, o.paid_at
+  FROM all_orders o
+  WHERE o.completed AND o.id IN (SELECT id FROM orders_ins)
   ORDER BY o.id)
 SELECT (SELECT count(*) FROM orders_ins), (SELECT count(*) FROM items_ins)
 )SQL";
