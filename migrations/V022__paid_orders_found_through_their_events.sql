@@ -4,8 +4,8 @@
 -- The completion sets orders.status and paid_at. While idx_orders_status_paid covered them, every
 -- completion wrote a new version of the order row with an entry in each of the table's four indexes
 -- (one of them, uk_orders_number, at a random place). Without it the new version stays on its page
--- with no index entry: −3.9 % of the database's instructions per paid order
--- (bench/sql_instructions.sh; docs/performance.md, "Completion in place").
+-- with no index entry. With the index on the events' created_at that replaces it, −3.5 % of the
+-- database's instructions per paid order (bench/sql_instructions.sh; docs/performance.md).
 --
 -- The two readers of paid orders by time, the top products and the ranking rebuild of a day, start
 -- from outbox_events (created_at) instead. That holds every paid order because the completion

@@ -163,6 +163,12 @@ public:
             {std::to_string(user), operation, key});
     }
 
+    // Orders of `user` created with the idempotency key `key` (kept on the order: V023).
+    std::int64_t order_key_rows(std::int64_t user, const std::string& key) {
+        return int64("SELECT count(*) FROM orders WHERE user_id = $1 AND idempotency_key = $2",
+                     {std::to_string(user), key});
+    }
+
     // A timestamptz column of one row rendered like the API renders it (Asia/Seoul, microseconds).
     std::string local_ts(const std::string& table, const std::string& column, std::int64_t id) {
         return exec("SELECT " + local_ts_sql(column) + " FROM " + table + " WHERE id = $1",

@@ -179,7 +179,7 @@ TEST_F(OrdersE2E, CreateReturnsThePendingOrderWithExactShape) {
     EXPECT_EQ(pg.stock(high), 10);
     EXPECT_EQ(pg.balance(user), 10'000);
     EXPECT_EQ(pg.outbox_rows(order), 0);
-    EXPECT_EQ(pg.idempotency_rows(user, "ORDER", key), 1);
+    EXPECT_EQ(pg.order_key_rows(user, key), 1);
 }
 
 TEST_F(OrdersE2E, DuplicateProductLinesAreMerged) {
@@ -266,7 +266,7 @@ TEST_F(OrdersE2E, ReplayWithTheSameKeyReturnsTheSameOrder) {
     ASSERT_EQ(replay2.status, 201) << replay2.body;
     EXPECT_EQ(as_i64(replay2.json().at("orderId")), order);
     EXPECT_EQ(snapshot(pg, user, {product, other}), after_first) << "a replay wrote something";
-    EXPECT_EQ(pg.idempotency_rows(user, "ORDER", key), 1);
+    EXPECT_EQ(pg.order_key_rows(user, key), 1);
 
     // The same key with another body is refused and writes nothing.
     const std::int64_t coupon = pg.insert_coupon(10, 5);
@@ -293,6 +293,15 @@ TEST_F(OrdersE2E, ReplayWithTheSameKeyReturnsTheSameOrder) {
     ASSERT_EQ(theirs.status, 201) << theirs.body;
     EXPECT_NE(as_i64(theirs.json().at("orderId")), order);
     EXPECT_EQ(as_i64(theirs.json().at("userId")), other_user);
+
+    // Sold out since: the checks would refuse the request now, but its key's order exists, so it
+    // is a replay (V023: the refusal looks for the key's order).
+    pg.set_stock(product, 1);
+    const auto late = client.post(kOrders, order_body(user, {{product, 2}}, std::nullopt, key));
+    ASSERT_EQ(late.status, 201) << late.body;
+    EXPECT_EQ(as_i64(late.json().at("orderId")), order);
+    expect_error(client.post(kOrders, order_body(user, {{product, 3}}, std::nullopt, key)), 400, "COMMON002");
+    EXPECT_EQ(pg.order_key_rows(user, key), 1);
 }
 
 TEST_F(OrdersE2E, CreateRejectsBadInputAndWritesNothing) {
@@ -452,7 +461,7 @@ TEST_F(OrdersE2E, IdempotencyKeysOfOneHundredCharactersAreAccepted) {
         const auto created = client.post(kOrders, order_body(user, {{product, 1}}, std::nullopt, key));
         ASSERT_EQ(created.status, 201) << created.body;
         const std::int64_t order = as_i64(created.json().at("orderId"));
-        EXPECT_EQ(pg.idempotency_rows(user, "ORDER", key), 1);
+        EXPECT_EQ(pg.order_key_rows(user, key), 1);
         const auto paid = client.post(payment_path(order), payment_body(user, key));
         ASSERT_EQ(paid.status, 200) << paid.body;
         EXPECT_EQ(pg.idempotency_rows(user, "PAYMENT", key), 1);

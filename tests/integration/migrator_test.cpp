@@ -400,6 +400,61 @@ TEST_F(MigratorTest, EpochUsIsExactToTheMicrosecondAndInlinedByThePlanner) {
 // V011: the invariants of orders and order lines (V002's CHECK constraints, now triggers that fire
 // when a statement writes a column they involve) refuse every breaking INSERT and UPDATE with
 // SQLSTATE 23514, and let valid writes through.
+// A database in service before V022 and V023: its paid orders' events and its order keys move on.
+TEST_F(MigratorTest, UpgradeKeepsEveryPaidOrderFindableAndEveryOrderKeyReplayable) {
+    auto pool = make_pool("mig-upgrade");
+    std::vector<Migration> before_v22;
+    for (const auto& m : migrations_) {
+        if (m.version < 22) before_v22.push_back(m);
+    }
+    ASSERT_EQ(migrate_with(*pool, before_v22).applied, static_cast<int>(before_v22.size()));
+    Admin db(url_);
+    const auto user = std::to_string(
+        db.number("INSERT INTO users (email, username, balance) VALUES ('up@example.com', 'up', 100000) "
+                  "RETURNING id"));
+    const auto product = std::to_string(
+        db.number("INSERT INTO products (product_code, name, price, stock) VALUES ('UP-1', 'up', 1000, 10) "
+                  "RETURNING id"));
+    const auto create = [&](const std::string& key, int quantity) {
+        return db.exec(
+            "SELECT outcome || ':' || coalesce(order_id::text, '-') FROM create_order($1, $2, $3, "
+            "ARRAY[$4]::BIGINT[], ARRAY[$5]::INT[], NULL) LIMIT 1",
+            {user, key, "fp" + std::to_string(quantity), product, std::to_string(quantity)});
+    };
+    const auto created = create("up-1", 2);
+    ASSERT_TRUE(created.starts_with("CREATED:")) << created;
+    const auto order = created.substr(8);
+    EXPECT_TRUE(create("up-2", 1).starts_with("CREATED:"));
+    // The first is paid; its event is then dated a day later, as the demo seed's were.
+    EXPECT_EQ(db.exec("SELECT outcome FROM payment_reserve($1, $2, 'up-pay')", {order, user}), "RESERVED");
+    EXPECT_EQ(db.exec("SELECT outcome FROM payment_complete($1, $2, 'up-pay', 'PG_APPROVED: x', 2000, 98000)",
+                      {order, user}),
+              "COMPLETED");
+    db.exec("UPDATE outbox_events SET created_at = created_at + INTERVAL '1 day'");
+    // An order paid before events were written.
+    db.exec(
+        "INSERT INTO orders (id, order_number, user_id, subtotal_amount, discount_amount, total_amount, "
+        "status, "
+        "  paid_at) VALUES (900001, 'UP-OLD', $1, 1000, 0, 1000, 'COMPLETED', now() - INTERVAL '40 days')",
+        {user});
+
+    migrate_with(*pool, migrations_);
+
+    // Every paid order has one event created at its paid_at; the one added is already published.
+    EXPECT_EQ(db.exec("SELECT string_agg(o.id || '=' || (e.created_at = o.paid_at) || '/' "
+                      "                  || (e.published_at IS NOT NULL), ',' ORDER BY o.id) "
+                      "  FROM orders o JOIN outbox_events e ON e.aggregate_id = o.id "
+                      " WHERE o.status = 'COMPLETED'"),
+              order + "=true/false,900001=true/true");
+    // The keys moved to their orders; the same request replays, another is refused, a new key creates.
+    EXPECT_EQ(db.number("SELECT count(*) FROM idempotency_records WHERE operation = 'ORDER'"), 0);
+    EXPECT_EQ(db.number("SELECT count(*) FROM orders WHERE idempotency_key IS NOT NULL"), 2);
+    EXPECT_EQ(create("up-1", 2), "REPLAYED:" + order);
+    EXPECT_EQ(create("up-1", 3), "KEY_REUSED:-");
+    EXPECT_TRUE(create("up-3", 1).starts_with("CREATED:"));
+    EXPECT_EQ(db.number("SELECT count(*) FROM orders WHERE user_id = $1", {user}), 4);
+}
+
 TEST_F(MigratorTest, OrderInvariantsRefuseEveryBreakingWriteOfTheirColumns) {
     auto pool = make_pool("mig-invariants");
     migrate_with(*pool, migrations_);
