@@ -31,7 +31,9 @@
 #   --wait-idle S  before each run, wait up to S seconds (default 120) for other processes to leave
 #                  the machine quiet (< 15% busy); each run also measures the CPU share other
 #                  processes took meanwhile ("foreign CPU"): a run above 10% is repeated (up to
-#                  twice), after which it is kept and the report flags it as disturbed
+#                  twice), after which it is kept and the report flags it as disturbed; and the
+#                  slowest disk flush (bench/disk_probe.py: 8 KB write + fdatasync every 50 ms on the
+#                  WAL's filesystem), which bounds every synchronous commit's latency in that moment
 #   --only LIST    run only these scenarios (names as listed by --list); order_pay brings its
 #                  reference pgbench_tpcb along, ranking_top and reserve their reference nginx_static
 #   --output FILE  write the markdown report to FILE (default bench/results/latest.md)
@@ -144,7 +146,7 @@ fi
 SCENARIOS=()        # names, in run order
 declare -A SC_LABEL=() SC_UNIT=() SC_KIND=()
 # results, per scenario: medians and the per-run values (space separated)
-declare -A RES_TPUT=() RES_P99=() RES_ERR=() RES_RUNS_TPUT=() RES_RUNS_P99=() RES_NOTE=() RES_FOREIGN=() RES_APP_US=() RES_PG_US=() RES_NGINX_US=()
+declare -A RES_TPUT=() RES_P99=() RES_ERR=() RES_RUNS_TPUT=() RES_RUNS_P99=() RES_NOTE=() RES_FOREIGN=() RES_DISK=() RES_APP_US=() RES_PG_US=() RES_NGINX_US=()
 declare -A RES_CLIENT_US=()
 # order_pay: commit-to-visible lag per kept run (p99 bucket bound in ms, mean ms, observations)
 LAG_P99S=() LAG_MEANS=() LAG_COUNTS=()
@@ -574,6 +576,30 @@ wait_quiet() {
             announced=1
         fi
     done
+}
+
+# disk_probe_start / disk_probe_stop: during each measured run, bench/disk_probe.py times an 8 KB
+# write + fdatasync every 50 ms on the filesystem of PostgreSQL's WAL (the same-run reference for
+# commit latency: when this virtual disk stalls a flush for 0.5 s, every synchronous commit of that
+# moment waits as long, and a run's p99 shows it; docs/performance.md, "WAL flush stalls").
+# disk_probe_stop sets DISK_PROBE to "<max ms> <p99 ms> <flushes over 100 ms> <flushes>". The probe
+# is not this shell's child, so its CPU counts as foreign, not as the load generator's.
+DISK_PROBE=""
+disk_probe_start() {
+    rm -f "$WORK/disk_probe.out"
+    (python3 "$ROOT/bench/disk_probe.py" "$WORK/disk_probe.dat" "$WORK/disk_probe.out" &
+        echo $! >"$WORK/disk_probe.pid")
+}
+disk_probe_stop() {
+    local i
+    DISK_PROBE="- - - -"
+    [[ -s "$WORK/disk_probe.pid" ]] || return 0
+    kill -TERM "$(<"$WORK/disk_probe.pid")" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        [[ -s "$WORK/disk_probe.out" ]] && { DISK_PROBE=$(<"$WORK/disk_probe.out"); break; }
+        sleep 0.1
+    done
+    rm -f "$WORK/disk_probe.pid"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1133,7 +1159,7 @@ for sc in "${SCENARIOS[@]}"; do
     # after_measure_<name>: (optional) after every measurement, the warm-up and discarded runs included
     if declare -F "after_measure_$sc" >/dev/null; then "after_measure_$sc" "warm-up"; fi
     pair_refs=() pair_ratios=()
-    tputs=() p99s=() foreign=() app_uss=() pg_uss=() nginx_uss=() client_uss=() discarded=() errs=0 notes=""
+    tputs=() p99s=() foreign=() disks=() app_uss=() pg_uss=() nginx_uss=() client_uss=() discarded=() errs=0 notes=""
     for ((r = 1; r <= RUNS; r++)); do
         for ((attempt = 0; ; attempt++)); do
             if [[ -n "${PAIR_REF[$sc]:-}" ]]; then
@@ -1145,8 +1171,11 @@ for sc in "${SCENARIOS[@]}"; do
             fi
             wait_quiet
             cpu_mark
+            disk_probe_start
             line=$("scenario_$sc")
+            disk_probe_stop
             read -r tput p99 err note <<<"$line"
+            read -r disk_max _ disk_slow _ <<<"$DISK_PROBE"
             cpu_since_mark "$(awk -v r="$tput" -v d="$DURATION" 'BEGIN { printf "%d", r * d }')"
             read -r fpct app_us pg_us nginx_us client_us <<<"$CPU_SINCE"
             if declare -F "after_measure_$sc" >/dev/null; then
@@ -1164,6 +1193,7 @@ for sc in "${SCENARIOS[@]}"; do
         [[ -n "${PAIR_REF[$sc]:-}" ]] && pair_refs+=("$ref_tput") pair_ratios+=("$(fmt_ratio "$tput" "$ref_tput")")
         p99s+=("$p99")
         foreign+=("$fpct")
+        disks+=("$disk_max")
         app_uss+=("$app_us")
         pg_uss+=("$pg_us")
         nginx_uss+=("$nginx_us")
@@ -1171,13 +1201,14 @@ for sc in "${SCENARIOS[@]}"; do
         errs=$((errs + err))
         [[ -n "$note" && -z "$notes" ]] && notes="run $r: $note"
         cpu_info="CPU µs/req: $(cost_text "$sc" "$app_us" "$pg_us" "$nginx_us" "$client_us")"
-        info "run $r/$RUNS: $(fmt_num "$tput") ${SC_UNIT[$sc]}, p99 $(fmt_ms "$p99") ms, errors $err, foreign CPU ${fpct}%${cpu_info:+, $cpu_info}${note:+ ($note)}"
+        info "run $r/$RUNS: $(fmt_num "$tput") ${SC_UNIT[$sc]}, p99 $(fmt_ms "$p99") ms, errors $err, foreign CPU ${fpct}%, disk flush max ${disk_max} ms (${disk_slow} over 100 ms)${cpu_info:+, $cpu_info}${note:+ ($note)}"
         if ((fpct > FOREIGN_WARN_PCT)); then
             warn "other processes used ${fpct}% of the machine during this run: it measured a disturbed machine"
             DISTURBED=1
         fi
     done
     RES_FOREIGN[$sc]=$(printf '%s\n' "${foreign[@]}" | paste -sd/ -)
+    RES_DISK[$sc]=$(printf '%s\n' "${disks[@]}" | paste -sd/ -)
     if ((${#pair_ratios[@]})); then
         RES_PAIR_RATIO[$sc]=$(median "${pair_ratios[@]}")
         RES_PAIR_RUNS[$sc]="paired ${SC_LABEL[${PAIR_REF[$sc]}]% (reference)} runs $(for v in "${pair_refs[@]}"; do fmt_num "$v"; done | paste -sd/ -) ${SC_UNIT[${PAIR_REF[$sc]}]}, per-pair ratios $(printf '%s\n' "${pair_ratios[@]}" | paste -sd/ -)"
@@ -1439,7 +1470,7 @@ print_table_text
 echo
 info "per-run values:"
 for sc in "${SCENARIOS[@]}"; do
-    info "  ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
+    info "  ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %; disk flush max ${RES_DISK[$sc]} ms${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
 done
 lag_runs=""
 if ((${#LAG_P99S[@]})); then
@@ -1484,10 +1515,10 @@ mkdir -p "$(dirname "$RESULTS_MD")"
     fi
     print_table_md
     echo
-    echo "Per-run values (throughput; p99; foreign CPU = share of all CPUs used by processes outside the benchmark during the run):"
+    echo "Per-run values (throughput; p99; foreign CPU = share of all CPUs used by processes outside the benchmark during the run; disk flush max = the slowest 8 KB write + fdatasync of bench/disk_probe.py, one every 50 ms on the WAL's filesystem during the run: every synchronous commit of that moment waited at least as long):"
     echo
     for sc in "${SCENARIOS[@]}"; do
-        echo "- ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %${RES_PAIR_RUNS[$sc]:+; ${RES_PAIR_RUNS[$sc]}}${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
+        echo "- ${SC_LABEL[$sc]}: ${RES_RUNS_TPUT[$sc]} ${SC_UNIT[$sc]}; p99 ${RES_RUNS_P99[$sc]} ms; foreign CPU ${RES_FOREIGN[$sc]} %; disk flush max ${RES_DISK[$sc]} ms${RES_PAIR_RUNS[$sc]:+; ${RES_PAIR_RUNS[$sc]}}${RES_NOTE[$sc]:+; ${RES_NOTE[$sc]}}"
     done
     [[ -n "$lag_runs" ]] && echo "- $lag_runs"
     echo "- application RSS after the scenarios: ${RSS_MB[after]} MiB (peak VmHWM ${RSS_MB[peak]} MiB)$restart_note"
