@@ -33,9 +33,9 @@ boost::asio::awaitable<std::vector<domain::TopProduct>> PgProductRepository::top
     // orders are found through their OrderCompleted events, created at the order's paid_at (V022:
     // no index on orders covers the columns the completion sets, so it stays a HOT update).
     const auto r = co_await conn->query(
-        "WITH since AS (SELECT (date_trunc('day', now() AT TIME ZONE $1) - make_interval(days => $2::INT - "
-        "1)) "
-        "                      AT TIME ZONE $1 AS t) "
+        "WITH since AS ("
+        "  SELECT (date_trunc('day', now() AT TIME ZONE $1) - make_interval(days => $2::INT - 1))"
+        "         AT TIME ZONE $1 AS t) "
         "SELECT i.product_id, p.name, sum(i.quantity)::BIGINT AS units, sum(i.subtotal)::BIGINT "
         "  FROM since, outbox_events e JOIN orders o ON o.id = e.aggregate_id "
         "  JOIN order_items i ON i.order_id = o.id JOIN products p ON p.id = i.product_id "

@@ -150,11 +150,11 @@ sales_orders AS (
   FROM sales s
   CROSS JOIN LATERAL (VALUES (2, s.two_days_ago), (1, s.yesterday), (0, s.today)) d (days_back, quantity)),
 all_orders AS (
-  SELECT id, user_id, completed, now() - days_ago * INTERVAL '1 day' AS created_at,
+  SELECT id, user_id, completed, FALSE AS recent, now() - days_ago * INTERVAL '1 day' AS created_at,
          CASE WHEN completed THEN now() - days_ago * INTERVAL '1 day' + INTERVAL '5 minutes' END AS paid_at
   FROM sample
   UNION ALL
-  SELECT id, id - 15, TRUE, paid_at - INTERVAL '5 minutes', paid_at FROM sales_orders),
+  SELECT id, id - 15, TRUE, TRUE, paid_at - INTERVAL '5 minutes', paid_at FROM sales_orders),
 lines AS (
   SELECT i.order_id, i.product_id, p.name, i.quantity, p.price
   FROM (SELECT order_id, product_id, quantity FROM sample_items
@@ -183,7 +183,7 @@ events_ins AS (
            'totalAmount', (SELECT sum(l.price * l.quantity) FROM lines l WHERE l.order_id = o.id),
            'items', (SELECT jsonb_agg(jsonb_build_object('productId', l.product_id, 'quantity', l.quantity)
                                       ORDER BY l.product_id) FROM lines l WHERE l.order_id = o.id)),
-         o.paid_at, CASE WHEN o.id <= 18 THEN o.paid_at END, o.paid_at
+         o.paid_at, CASE WHEN NOT o.recent THEN o.paid_at END, o.paid_at
   FROM all_orders o
   WHERE o.completed AND o.id IN (SELECT id FROM orders_ins)
   ORDER BY o.id)
