@@ -36,6 +36,7 @@ CREATE FUNCTION order_replay(p_user BIGINT, p_key VARCHAR, p_fingerprint TEXT)
 RETURNS SETOF order_creation
 LANGUAGE plpgsql AS $$
 DECLARE
+    v_row order_creation;  -- KEY_REUSED: only the outcome is set
     v_order BIGINT;
     v_fingerprint TEXT;
 BEGIN
@@ -43,8 +44,8 @@ BEGIN
       FROM orders o WHERE o.user_id = p_user AND o.idempotency_key = p_key;
     IF NOT FOUND THEN RETURN; END IF;
     IF v_fingerprint IS DISTINCT FROM p_fingerprint THEN
-        RETURN NEXT ROW('KEY_REUSED', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                        NULL, NULL, NULL, NULL)::order_creation;
+        v_row.outcome := 'KEY_REUSED';
+        RETURN NEXT v_row;
         RETURN;
     END IF;
     RETURN QUERY SELECT 'REPLAYED', o.* FROM order_rows(v_order) o;
