@@ -50,6 +50,7 @@
 #include "infra/postgres/pg_ranking_backup_repository.hpp"
 #include "infra/postgres/pg_user_repository.hpp"
 #include "infra/postgres/seeder.hpp"
+#include "infra/postgres/wal_flush_barrier.hpp"
 #include "infra/redis/redis_client.hpp"
 #include "infra/redis/redis_coupon_gate.hpp"
 #include "infra/redis/redis_ranking_store.hpp"
@@ -184,8 +185,16 @@ int serve(const ops::AppConfig& cfg) {
     outbox_datasource.pool.maximum_pool_size = 1;
     outbox_datasource.pool.minimum_idle = 1;
     auto outbox_pool = infra::pg::PgPool::create(ioc, outbox_datasource, metrics, "HikariPool-outbox");
+    // The flush barrier's rounds get a connection of their own too: in the shared pool a round would
+    // queue behind the requests that wait for it.
+    auto flush_datasource = cfg.datasource;
+    flush_datasource.pool.maximum_pool_size = 1;
+    flush_datasource.pool.minimum_idle = 1;
+    auto flush_pool = infra::pg::PgPool::create(ioc, flush_datasource, metrics, "HikariPool-flush");
+    const auto flush_barrier =
+        cfg.datasource.flush_barrier ? infra::pg::WalFlushBarrier::create(flush_pool, metrics) : nullptr;
     infra::pg::PgOutboxRepository outbox(outbox_pool, cfg.outbox.max_attempts, cfg.outbox.retry_backoff,
-                                         cfg.business.time_zone);
+                                         cfg.business.time_zone, flush_barrier);
     app::GetRanking get_ranking(ranking_store, ranking_backups, catalog, metrics, cfg.ranking.cache_ttl);
     infra::events::OutboxRelay outbox_relay(
         ioc, outbox, ranking_store, metrics,
@@ -199,8 +208,8 @@ int serve(const ops::AppConfig& cfg) {
                                          co_return;
                                      });
 
-    infra::pg::PgOrderRepository orders(pool);
-    infra::pg::PgPaymentRepository payments(pool);
+    infra::pg::PgOrderRepository orders(pool, flush_barrier);
+    infra::pg::PgPaymentRepository payments(pool, flush_barrier);
     infra::payment::MockPaymentGateway gateway;
     app::CreateOrder create_order(orders, metrics);
     app::GetOrders get_orders(orders);
@@ -246,6 +255,7 @@ int serve(const ops::AppConfig& cfg) {
     http::Server server(ioc, cfg.server, router, metrics);
     pool->start();
     outbox_pool->start();
+    if (flush_barrier) flush_pool->start();
     issuer_pool->start();
     redis.start();
     outbox_relay.start();
@@ -278,6 +288,7 @@ int serve(const ops::AppConfig& cfg) {
             coupon_issuer.stop();  // unsettled requests stay pending; another issuer claims them
             redis.stop();
             outbox_pool->stop();
+            flush_pool->stop();
             issuer_pool->stop();
             pool->stop();
             ioc.stop();
@@ -306,8 +317,11 @@ int rebuild_ranking(const ops::AppConfig& cfg, const std::string& date_text) {
     ops::CircuitBreaker breaker("redis", cfg.redis_breaker);
     infra::redis::RedisClient redis(ioc, cfg.redis, breaker, metrics);
     infra::redis::RedisRankingStore store(redis, cfg.ranking.key_ttl, cfg.outbox.stream_max_length);
+    // A running service may have paid orders committed but not yet flushed (flush barrier): the
+    // rebuild writes none of them to Redis before they are durable.
     infra::pg::PgOutboxRepository outbox(pool, cfg.outbox.max_attempts, cfg.outbox.retry_backoff,
-                                         cfg.business.time_zone);
+                                         cfg.business.time_zone,
+                                         infra::pg::WalFlushBarrier::create(pool, metrics));
     app::RebuildRanking rebuild(outbox, store);
     redis.start();
     spdlog::info("ranking rebuild {}: reading the paid orders of that day...", date->iso());

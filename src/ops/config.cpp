@@ -220,6 +220,8 @@ const std::vector<Binding>& schema() {
                                [](AppConfig& c) -> std::string& { return c.datasource.url; }));
         b.push_back(duration_key("datasource.statement-timeout", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.datasource.statement_timeout; }));
+        b.push_back(bool_key("datasource.flush-barrier",
+                             [](AppConfig& c) -> bool& { return c.datasource.flush_barrier; }));
         b.push_back(int_key("datasource.pool.maximum-pool-size", 1, 10'000,
                             [](AppConfig& c) -> int& { return c.datasource.pool.maximum_pool_size; }));
         b.push_back(int_key("datasource.pool.minimum-idle", 0, 10'000,

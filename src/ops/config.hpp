@@ -46,6 +46,9 @@ struct DatasourceConfig {
     std::string url = "postgresql://postgres@127.0.0.1:5432/ecommerce";
     Millis statement_timeout{10'000};
     PoolConfig pool;
+    // Order creations and payment completions commit without a flush wait of their own and are
+    // answered after one WAL flush shared by all commits before it (infra/postgres/wal_flush_barrier.hpp).
+    bool flush_barrier = true;
 };
 
 struct RedisConfig {

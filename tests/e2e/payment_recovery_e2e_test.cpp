@@ -10,6 +10,7 @@
 
 #include "e2e/commerce_support.hpp"
 #include "e2e/e2e_support.hpp"
+#include "e2e/ranking_support.hpp"
 
 namespace ec::e2e {
 namespace {
@@ -156,6 +157,7 @@ public:
         return paid_ok_;
     }
     int paid() const { return paid_ok_; }
+    std::int64_t product() const { return product_; }
     void stop() {
         stop_ = true;
         for (auto& t : threads_) t.join();
@@ -290,6 +292,13 @@ TEST(PaymentRecoveryE2E, PostgresCrashDuringPaymentsLosesNothingAcknowledgedAndB
     ASSERT_TRUE(wait_until([&] { return load.processing(*pg) == 0; }, 20s))
         << load.processing(*pg) << " still PROCESSING";
     load.expect_consistent(*pg);
+    // Completions are answered and published after a shared WAL flush (flush barrier): the crash
+    // left no sale in the ranking that the database lost.
+    const std::vector<std::int64_t> products{load.product()};
+    ASSERT_TRUE(wait_published(*pg, products, 20s)) << "the relay did not catch up";
+    RedisAdmin redis;
+    const auto expected = db_units(*pg, products);
+    EXPECT_EQ(redis_units(redis, expected, products), expected);
 }
 
 }  // namespace

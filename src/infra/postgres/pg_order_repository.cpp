@@ -2,6 +2,7 @@
 
 #include "infra/postgres/pg_array.hpp"
 #include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/wal_flush_barrier.hpp"
 
 namespace ec::infra::pg {
 
@@ -89,15 +90,23 @@ std::vector<domain::Order> orders_from(const Result& r, OrderLayout at = kOrderC
 boost::asio::awaitable<CreateOrderOutcome> PgOrderRepository::create(
     std::int64_t user_id, const std::string& key, const std::string& fingerprint,
     const std::vector<domain::OrderLineRequest>& lines, std::optional<std::int64_t> coupon_id) {
-    auto conn = co_await pool_->acquire();
+    static const std::string kCreate =
+        "SELECT c.* FROM create_order($1, $2, $3, $4::BIGINT[], $5::INT[], $6::BIGINT) c";
+    static const std::string kCreateForSharedFlush = kCreate + ", " + std::string(kCommitWithoutFlushWait);
     const auto products = int_array(lines, [](const auto& l) { return l.product_id; });
     const auto quantities = int_array(lines, [](const auto& l) { return l.quantity; });
-    const auto r =
-        co_await conn->query("SELECT * FROM create_order($1, $2, $3, $4::BIGINT[], $5::INT[], $6::BIGINT)",
-                             user_id, key, fingerprint, products, quantities, coupon_id);
+    Result r;
+    {
+        // The connection goes back before the barrier's wait: it serves other requests meanwhile.
+        auto conn = co_await pool_->acquire();
+        r = co_await conn->query(barrier_ ? kCreateForSharedFlush : kCreate, user_id, key, fingerprint,
+                                 products, quantities, coupon_id);
+    }
     CreateOrderOutcome out;
     out.kind = kind_of(r.text(0, 0));
     if (out.kind == Kind::Created || out.kind == Kind::Replayed) {
+        // A replay may answer a twin request's order that is committed but not flushed yet: both wait.
+        if (barrier_) co_await barrier_->wait();
         auto orders = orders_from(r, kCreateOrderLayout);
         if (orders.size() != 1) throw std::runtime_error("create_order returned no order");
         out.order = std::move(orders.front());

@@ -6,6 +6,7 @@
 
 #include "infra/postgres/pg_array.hpp"
 #include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/wal_flush_barrier.hpp"
 
 namespace ec::infra::pg {
 
@@ -44,6 +45,9 @@ awaitable<app::DrainResult> PgOutboxRepository::drain(int limit, Publish publish
                                               static_cast<int>(r.int64(i, 4))});
         }
         result.claimed = events.size();
+        // Events of completions that commit through the flush barrier may be visible before they are
+        // durable: none reaches Redis before the WAL is flushed past it.
+        if (barrier_) co_await barrier_->wait();
         const auto failures = co_await publish(events);
 
         std::vector<std::int64_t> published;
@@ -111,6 +115,8 @@ awaitable<void> PgOutboxRepository::with_day_sales(domain::BusinessDate date, Wi
                 sales.event_ids.push_back(r.int64(i, 1));
             }
         }
+        // Nor does a paid order that is committed but not yet durable (flush barrier).
+        if (barrier_) co_await barrier_->wait();
         co_await with(sales);
         co_return;
     });

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/wal_flush_barrier.hpp"
 
 namespace ec::infra::pg {
 
@@ -49,21 +50,26 @@ domain::PaymentReceipt receipt_from(std::string_view json) {
 boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t order_id,
                                                                     std::int64_t user_id,
                                                                     const std::string& key) {
-    auto conn = co_await pool_->acquire();
     // Step 1 commits without waiting for its WAL flush (kCommitWithoutFlushWait). Nothing it writes is
-    // acknowledged to anyone: the client learns the outcome from step 3 or the compensation, which commit
-    // synchronously and thereby flush the WAL up to themselves, step 1's commit record included (WAL is
-    // flushed in order). A database crash in between loses the reservation with all its effects, which is the
-    // state its compensation would restore; a refusal writes nothing net. It saves one flush wait per
-    // payment: on this machine's virtual disk that was ≈ 20 % of the database's CPU per paid order
-    // (docs/performance.md).
+    // acknowledged to anyone: the client learns the outcome from step 3 or the compensation, which are
+    // answered only once the WAL is flushed up to them (their own synchronous commit, or the flush
+    // barrier's round after them), step 1's commit record included (WAL is flushed in order). A database
+    // crash in between loses the reservation with all its effects, which is the state its compensation
+    // would restore; a refusal writes nothing net. It saves one flush wait per payment: on this
+    // machine's virtual disk that was ≈ 20 % of the database's CPU per paid order (docs/performance.md).
     static const std::string kReserve =
         "SELECT outcome, response, amount, balance, detail FROM payment_reserve($1, $2, $3), " +
         std::string(kCommitWithoutFlushWait);
-    const auto r = co_await conn->query(kReserve, order_id, user_id, key);
+    Result r;
+    {
+        auto conn = co_await pool_->acquire();
+        r = co_await conn->query(kReserve, order_id, user_id, key);
+    }
     ReserveOutcome out;
     out.kind = kind_of(r.text(0, 0));
     if (out.kind == Kind::Replayed) {
+        // The receipt of a completion that may be committed but not yet flushed (flush barrier).
+        if (barrier_) co_await barrier_->wait();
         out.receipt = receipt_from(r.text(0, 1));
     } else if (out.kind == Kind::Declined) {
         out.message = std::string(bj::parse(r.text(0, 1)).as_object().at("message").as_string());
@@ -77,12 +83,20 @@ boost::asio::awaitable<ReserveOutcome> PgPaymentRepository::reserve(std::int64_t
 boost::asio::awaitable<std::optional<domain::PaymentReceipt>> PgPaymentRepository::complete(
     std::int64_t order_id, std::int64_t user_id, const std::string& key, const ReserveOutcome& reserved,
     const std::string& transmission) {
-    // Step 3 of a payment whose step 1 holds balance, stock and coupon: ahead of new requests.
-    auto conn = co_await pool_->acquire(AcquirePriority::Continuation);
-    const auto r =
-        co_await conn->query("SELECT outcome, response FROM payment_complete($1, $2, $3, $4, $5, $6)",
-                             order_id, user_id, key, transmission, reserved.amount, reserved.balance);
+    static const std::string kComplete =
+        "SELECT outcome, response FROM payment_complete($1, $2, $3, $4, $5, $6)";
+    static const std::string kCompleteForSharedFlush =
+        kComplete + ", " + std::string(kCommitWithoutFlushWait);
+    Result r;
+    {
+        // Step 3 of a payment whose step 1 holds balance, stock and coupon: ahead of new requests. The
+        // connection goes back before the barrier's wait: it serves other requests meanwhile.
+        auto conn = co_await pool_->acquire(AcquirePriority::Continuation);
+        r = co_await conn->query(barrier_ ? kCompleteForSharedFlush : kComplete, order_id, user_id, key,
+                                 transmission, reserved.amount, reserved.balance);
+    }
     if (r.text(0, 0) != "COMPLETED") co_return std::nullopt;
+    if (barrier_) co_await barrier_->wait();
     co_return receipt_from(r.text(0, 1));
 }
 

@@ -6,10 +6,15 @@
 namespace ec::infra::pg {
 
 class PgPool;
+class WalFlushBarrier;
 
 class PgPaymentRepository final : public app::PaymentRepository {
 public:
-    explicit PgPaymentRepository(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+    // With a `barrier`, a payment's completion commits without a flush wait of its own and is answered
+    // after the barrier's shared flush; without one, its commit waits for its own flush.
+    explicit PgPaymentRepository(std::shared_ptr<PgPool> pool,
+                                 std::shared_ptr<WalFlushBarrier> barrier = nullptr)
+        : pool_(std::move(pool)), barrier_(std::move(barrier)) {}
     boost::asio::awaitable<app::ReserveOutcome> reserve(std::int64_t order_id, std::int64_t user_id,
                                                         const std::string& key) override;
     boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(
@@ -23,6 +28,7 @@ public:
 
 private:
     std::shared_ptr<PgPool> pool_;
+    std::shared_ptr<WalFlushBarrier> barrier_;
 };
 
 }  // namespace ec::infra::pg
