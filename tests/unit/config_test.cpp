@@ -35,6 +35,7 @@ const std::vector<std::string> kAllKeys = {
     "server.shutdown-timeout",
     "datasource.url",
     "datasource.statement-timeout",
+    "datasource.flush-barrier",
     "datasource.pool.maximum-pool-size",
     "datasource.pool.minimum-idle",
     "datasource.pool.connection-timeout",
