@@ -132,25 +132,9 @@ protected:
         return ec::test::run_on_strand(ioc_, std::forward<F>(f), limit);
     }
 
-    // Starts client(0) .. client(n-1) at once, each on its own strand, and waits for all of them.
-    // Returns how many ended with an exception the client did not handle itself.
     template <class F>
     int run_clients(int n, F& client, std::chrono::seconds limit) {
-        std::atomic<int> remaining{n};
-        std::atomic<int> escaped{0};
-        std::promise<void> all_done;
-        for (int i = 0; i < n; ++i) {
-            asio::co_spawn(asio::make_strand(ioc_), client(i), [&](std::exception_ptr e) {
-                if (e) ++escaped;
-                if (--remaining == 0) all_done.set_value();
-            });
-        }
-        if (all_done.get_future().wait_for(limit) != std::future_status::ready) {
-            ADD_FAILURE() << remaining.load() << " of " << n << " clients did not finish within "
-                          << limit.count() << " s (deadlock?)";
-            std::abort();  // the clients still reference this frame
-        }
-        return escaped.load();
+        return ec::test::run_clients(ioc_, n, client, limit);
     }
 
     // A measurement of /actuator/metrics/{name}?tag=pool:{pool} ("COUNT", "VALUE"), -1 if absent.

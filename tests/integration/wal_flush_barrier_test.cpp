@@ -20,6 +20,7 @@
 #include "infra/postgres/pg_pool.hpp"
 #include "ops/metrics.hpp"
 #include "support/pg_admin.hpp"
+#include "support/run_on_strand.hpp"
 #include "support/test_env.hpp"
 
 namespace ec::infra::pg {
@@ -74,25 +75,9 @@ protected:
         return found->at("measurements").as_array().at(0).as_object().at("value").to_number<double>();
     }
 
-    // Starts client(0) .. client(n-1) at once, each on its own strand, and waits for all of them.
-    // Returns how many ended with an exception the client did not handle itself.
     template <class F>
     int run_clients(int n, F& client, std::chrono::seconds limit) {
-        std::atomic<int> remaining{n};
-        std::atomic<int> escaped{0};
-        std::promise<void> all_done;
-        for (int i = 0; i < n; ++i) {
-            asio::co_spawn(asio::make_strand(ioc_), client(i), [&](std::exception_ptr e) {
-                if (e) ++escaped;
-                if (--remaining == 0) all_done.set_value();
-            });
-        }
-        if (all_done.get_future().wait_for(limit) != std::future_status::ready) {
-            ADD_FAILURE() << remaining.load() << " of " << n << " clients did not finish within "
-                          << limit.count() << " s (a waiter left hanging?)";
-            std::abort();  // the clients still reference this frame
-        }
-        return escaped.load();
+        return ec::test::run_clients(ioc_, n, client, limit);
     }
 
     asio::io_context ioc_;
