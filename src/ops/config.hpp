@@ -81,7 +81,7 @@ struct RankingConfig {
 
 struct OutboxConfig {
     Millis poll_interval{1'000};        // the relay looks for events nobody signalled this often
-    Millis linger{10};                  // after a wake-up, wait this long so a round takes more events
+    Millis linger{0};                   // after a wake-up, wait this long so a round takes more events
     int batch_size = 200;               // events per relay round (one transaction)
     int max_attempts = 10;              // failures before an event is parked for an operator
     Millis retry_backoff{1'000};        // first retry delay; doubles per failure, at most 5 minutes
