@@ -58,7 +58,7 @@ asio::awaitable<void> WalFlushBarrier::wait() {
 }
 
 asio::awaitable<void> WalFlushBarrier::run_rounds() {
-    auto self = shared_from_this();  // rounds outlive no caller, but keep the members alive meanwhile
+    auto self = shared_from_this();  // the barrier lives as long as a round is in flight
     for (;;) {
         std::vector<std::shared_ptr<Waiter>> batch;
         {
