@@ -295,5 +295,27 @@ TEST(OutboxParkingE2E, AnEventThatKeepsFailingIsParkedAndLaterPaymentsStillReach
     EXPECT_EQ(as_i64(top.json().at("salesCount")), 7) << top.body;
 }
 
+// The payment wakes the relay itself, right after its completion commits (PgPaymentRepository raises
+// app::OutboxSignal): with a poll only every 30 s, a paid order still reaches the ranking at once.
+TEST(OutboxSignalE2E, APaidOrderReachesTheRankingWithoutWaitingForTheRelaysPoll) {
+    ServerProcess server({"outbox.poll-interval=30s"});
+    server.wait_ready(60s);
+    RankingPg pg;
+    pg.fund(7890, 7891);
+    HttpClient client(server.port());
+    const auto p = pg.product("신호 P " + unique_code("N"));
+    // The relay's start-up round is over by now; it idles until it is woken or 30 s have passed.
+    std::this_thread::sleep_for(1s);
+    const auto paid = Clock::now();
+    buy(client, 7890, Lines{{p, 3}});
+    ASSERT_TRUE(wait_published(pg, {p}, 20s));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - paid);
+    EXPECT_LT(took, 3s) << "published after " << took.count() << " ms: at the poll, not on the signal";
+    const auto answer =
+        client.get("/api/products/ranking/product/" + std::to_string(p) + "?date=" + today_iso(pg));
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    EXPECT_EQ(as_i64(answer.json().at("salesCount")), 3) << answer.body;
+}
+
 }  // namespace
 }  // namespace ec::e2e
