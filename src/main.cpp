@@ -149,6 +149,16 @@ int serve(const ops::AppConfig& cfg) {
     app::GetCart get_cart(carts);
     app::UpdateCartItem update_cart_item(carts);
 
+    // The flush barrier's rounds get a connection of their own: in the shared pool a round would queue
+    // behind the requests that wait for it. The coupon issuer always flushes through it; order and
+    // payment commits do unless `datasource.flush-barrier` is off (then each waits for its own flush).
+    auto flush_datasource = cfg.datasource;
+    flush_datasource.pool.maximum_pool_size = 1;
+    flush_datasource.pool.minimum_idle = 1;
+    auto flush_pool = infra::pg::PgPool::create(ioc, flush_datasource, metrics, "HikariPool-flush");
+    const auto wal_flush = infra::pg::WalFlushBarrier::create(flush_pool, metrics);
+    const auto flush_barrier = cfg.datasource.flush_barrier ? wal_flush : nullptr;
+
     infra::pg::PgCouponRepository coupons(pool);
     app::IssueCoupon issue_coupon(coupons, metrics);
     app::GetCoupons get_coupons(coupons);
@@ -164,7 +174,7 @@ int serve(const ops::AppConfig& cfg) {
     issuer_datasource.pool.maximum_pool_size = kIssuerConnections;
     issuer_datasource.pool.minimum_idle = 1;
     auto issuer_pool = infra::pg::PgPool::create(ioc, issuer_datasource, metrics, "HikariPool-issuer");
-    infra::pg::PgCouponRepository issuer_coupons(issuer_pool);
+    infra::pg::PgCouponRepository issuer_coupons(issuer_pool, wal_flush);
     infra::events::CouponIssuer coupon_issuer(
         ioc, coupon_gate, issuer_coupons, metrics,
         infra::events::CouponIssuerSettings{
@@ -185,14 +195,6 @@ int serve(const ops::AppConfig& cfg) {
     outbox_datasource.pool.maximum_pool_size = 1;
     outbox_datasource.pool.minimum_idle = 1;
     auto outbox_pool = infra::pg::PgPool::create(ioc, outbox_datasource, metrics, "HikariPool-outbox");
-    // The flush barrier's rounds get a connection of their own too: in the shared pool a round would
-    // queue behind the requests that wait for it.
-    auto flush_datasource = cfg.datasource;
-    flush_datasource.pool.maximum_pool_size = 1;
-    flush_datasource.pool.minimum_idle = 1;
-    auto flush_pool = infra::pg::PgPool::create(ioc, flush_datasource, metrics, "HikariPool-flush");
-    const auto flush_barrier =
-        cfg.datasource.flush_barrier ? infra::pg::WalFlushBarrier::create(flush_pool, metrics) : nullptr;
     infra::pg::PgOutboxRepository outbox(outbox_pool, cfg.outbox.max_attempts, cfg.outbox.retry_backoff,
                                          cfg.business.time_zone, flush_barrier);
     app::GetRanking get_ranking(ranking_store, ranking_backups, catalog, metrics, cfg.ranking.cache_ttl);
@@ -255,7 +257,7 @@ int serve(const ops::AppConfig& cfg) {
     http::Server server(ioc, cfg.server, router, metrics);
     pool->start();
     outbox_pool->start();
-    if (flush_barrier) flush_pool->start();
+    flush_pool->start();
     issuer_pool->start();
     redis.start();
     outbox_relay.start();

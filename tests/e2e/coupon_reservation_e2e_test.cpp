@@ -214,5 +214,28 @@ TEST_F(ReservationDeadLetterE2E, ARequestTheDatabaseKeepsRefusingIsCompensatedAn
     EXPECT_EQ(pg.issued_quantity(coupon), 2);
 }
 
+// The issuer makes its issues durable through the WAL flush barrier's rounds whatever
+// datasource.flush-barrier says (that setting only decides how order and payment commits wait).
+class ReservationWithPerCommitFlushesE2E : public ServerSuite<ReservationWithPerCommitFlushesE2E> {
+public:
+    static std::vector<std::string> server_settings() { return {"datasource.flush-barrier=false"}; }
+};
+
+TEST_F(ReservationWithPerCommitFlushesE2E, TheIssuerStillFlushesThroughTheBarrierAndIssues) {
+    CommercePg pg;
+    RedisAdmin redis;
+    HttpClient client(port());
+    const auto coupon = pg.insert_coupon(10, 3);
+    ASSERT_EQ(client.post(reserve_path(coupon), user_id_body(1190)).status, 200);
+    ASSERT_EQ(client.post(reserve_path(coupon), user_id_body(1191)).status, 200);
+    ASSERT_TRUE(wait_settled(redis, coupon, 10s)) << "still unsettled: " << unsettled(redis, coupon);
+    EXPECT_EQ(status_of(client, coupon, 1190), "ISSUED");
+    EXPECT_EQ(status_of(client, coupon, 1191), "ISSUED");
+    EXPECT_EQ(holders(pg, coupon), (std::vector<std::int64_t>{1190, 1191}));
+    EXPECT_EQ(pg.issued_quantity(coupon), 2);
+    const auto metrics = client.get("/actuator/prometheus").body;
+    EXPECT_GE(prometheus_value(metrics, "pg_flush_barrier_rounds_total").value_or(0), 1.0) << metrics;
+}
+
 }  // namespace
 }  // namespace ec::e2e

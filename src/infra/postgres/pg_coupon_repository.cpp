@@ -1,6 +1,9 @@
 #include "infra/postgres/pg_coupon_repository.hpp"
 
+#include <stdexcept>
+
 #include "infra/postgres/pg_pool.hpp"
+#include "infra/postgres/wal_flush_barrier.hpp"
 
 namespace ec::infra::pg {
 
@@ -87,8 +90,8 @@ boost::asio::awaitable<std::optional<std::vector<domain::UserCoupon>>> PgCouponR
 boost::asio::awaitable<app::ReservedIssue> PgCouponRepository::issue_reserved(std::int64_t user_id,
                                                                               std::int64_t coupon_id) {
     // Committed without waiting for the WAL flush (kCommitWithoutFlushWait): the issuer confirms a
-    // request in Redis only after flush_issues(), whose synchronous commit flushes the WAL up to
-    // itself — every earlier commit record included. A crash before that loses the issue and leaves
+    // request in Redis only after flush_issues(), which returns once the WAL is flushed past every
+    // earlier commit record (WalFlushBarrier). A crash before that loses the issue and leaves
     // its request pending in the stream, to be issued again. Otherwise every issue held the coupon's
     // row lock through its own flush, and the issues of a coupon committed one flush at a time.
     static const std::string kIssue =
@@ -104,11 +107,10 @@ boost::asio::awaitable<app::ReservedIssue> PgCouponRepository::issue_reserved(st
 }
 
 boost::asio::awaitable<void> PgCouponRepository::flush_issues() {
-    // A synchronous commit of a real write waits until the WAL is flushed up to its commit record, and
-    // WAL is flushed in order (migrations/V007: a transaction that writes nothing would not wait).
-    auto conn = co_await pool_->acquire();
-    co_await conn->query("UPDATE coupon_issue_flushes SET flushed_at = now() WHERE id = 1");
-    co_return;
+    // One round of the flush barrier, shared with the order and payment commits waiting at the same
+    // time: it returns once the WAL is flushed past every commit that returned before this call.
+    if (!flush_) throw std::logic_error("PgCouponRepository::flush_issues needs a WalFlushBarrier");
+    co_await flush_->wait();
 }
 
 boost::asio::awaitable<std::optional<app::GateSnapshot>> PgCouponRepository::gate_snapshot(

@@ -6,10 +6,14 @@
 namespace ec::infra::pg {
 
 class PgPool;
+class WalFlushBarrier;
 
 class PgCouponRepository final : public app::CouponRepository {
 public:
-    explicit PgCouponRepository(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+    // `flush` makes flush_issues() work: only the coupon issuer's repository calls it and needs one.
+    explicit PgCouponRepository(std::shared_ptr<PgPool> pool,
+                                std::shared_ptr<WalFlushBarrier> flush = nullptr)
+        : pool_(std::move(pool)), flush_(std::move(flush)) {}
     boost::asio::awaitable<app::IssueOutcome> issue(std::int64_t user_id, std::int64_t coupon_id) override;
     boost::asio::awaitable<std::optional<domain::Coupon>> find(std::int64_t coupon_id) override;
     boost::asio::awaitable<std::optional<std::vector<domain::UserCoupon>>> of_user(
@@ -22,6 +26,7 @@ public:
 
 private:
     std::shared_ptr<PgPool> pool_;
+    std::shared_ptr<WalFlushBarrier> flush_;
 };
 
 }  // namespace ec::infra::pg
