@@ -30,6 +30,7 @@
 #include "app/issue_coupon.hpp"
 #include "app/pay_order.hpp"
 #include "app/product_catalog.hpp"
+#include "app/purge_expired_idempotency_records.hpp"
 #include "app/rebuild_ranking.hpp"
 #include "app/recover_stale_payments.hpp"
 #include "app/reserve_coupon.hpp"
@@ -42,6 +43,7 @@
 #include "infra/postgres/migrator.hpp"
 #include "infra/postgres/pg_cart_repository.hpp"
 #include "infra/postgres/pg_coupon_repository.hpp"
+#include "infra/postgres/pg_idempotency_records.hpp"
 #include "infra/postgres/pg_order_repository.hpp"
 #include "infra/postgres/pg_outbox_repository.hpp"
 #include "infra/postgres/pg_payment_repository.hpp"
@@ -224,6 +226,15 @@ int serve(const ops::AppConfig& cfg) {
                                            co_await recover_stale_payments.execute();
                                            co_return;
                                        });
+    infra::pg::PgIdempotencyRecords idempotency_records(pool);
+    constexpr int kPurgeBatchesPerRun = 100;
+    app::PurgeExpiredIdempotencyRecords purge_idempotency_records(
+        idempotency_records, metrics, cfg.idempotency.purge_batch_size, kPurgeBatchesPerRun);
+    ops::PeriodicTask idempotency_purge(ioc, "idempotency record purge", cfg.idempotency.purge_interval,
+                                        [&]() -> asio::awaitable<void> {
+                                            co_await purge_idempotency_records.execute();
+                                            co_return;
+                                        });
 
     ops::Health health;
     health.add(
@@ -277,6 +288,7 @@ int serve(const ops::AppConfig& cfg) {
         asio::detached);
     server.start();
     payment_recovery.start();
+    idempotency_purge.start();
     ranking_backup.start();
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -284,6 +296,7 @@ int serve(const ops::AppConfig& cfg) {
         if (ec) return;
         spdlog::info("received signal {}, shutting down", signo);
         payment_recovery.stop();
+        idempotency_purge.stop();
         ranking_backup.stop();
         server.shutdown([&] {
             outbox_relay.stop();   // events of in-flight payments are published; later ones at next start

@@ -273,6 +273,10 @@ const std::vector<Binding>& schema() {
                                  [](AppConfig& c) -> Millis& { return c.payment.recovery_interval; }));
         b.push_back(duration_key("payment.full-recovery-interval", Millis{1'000},
                                  [](AppConfig& c) -> Millis& { return c.payment.full_recovery_interval; }));
+        b.push_back(duration_key("idempotency.purge-interval", Millis{100},
+                                 [](AppConfig& c) -> Millis& { return c.idempotency.purge_interval; }));
+        b.push_back(int_key("idempotency.purge-batch-size", 1, 100'000,
+                            [](AppConfig& c) -> int& { return c.idempotency.purge_batch_size; }));
 
         b.push_back(duration_key("ranking.key-ttl", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.ranking.key_ttl; }));

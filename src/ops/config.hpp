@@ -113,6 +113,11 @@ struct PaymentConfig {
     Millis full_recovery_interval{3'600'000};  // how often that look reads every payment record
 };
 
+struct IdempotencyConfig {
+    Millis purge_interval{300'000};  // how often expired charge and payment records are deleted
+    int purge_batch_size = 1'000;    // records per delete (one short transaction each)
+};
+
 struct SeedConfig {
     bool demo_data = false;
     bool load_test_users = false;
@@ -139,6 +144,7 @@ struct AppConfig {
     CouponConfig coupon;
     ProductsConfig products;
     PaymentConfig payment;
+    IdempotencyConfig idempotency;
     SeedConfig seed;
     LoggingConfig logging;
     MigrationConfig migration;

@@ -1,5 +1,6 @@
 // Users and balance endpoints (SPEC §4.2, §8) over real HTTP against the real binary.
-// Users 7000-7019 (seeded by profile `test` with balance 10,000) belong to this file.
+// Users 7000-7019 (seeded by profile `test` with balance 10,000) belong to this file. Also: the purge
+// of expired idempotency records.
 #include "e2e/e2e_support.hpp"
 
 namespace ec::e2e {
@@ -199,6 +200,45 @@ TEST_F(UsersE2E, UnknownUserIs404OnEveryEndpoint) {
     EXPECT_EQ(pg.idempotency_rows(kUnknownUser), 0)
         << "a charge of an unknown user left an idempotency record";
     EXPECT_EQ(pg.int64("SELECT count(*) FROM users WHERE id = $1", {id}), 0);
+}
+
+// Expired idempotency records are deleted by the periodic purge (idempotency.purge-interval); after
+// that a request with the key is a new request. A record not yet expired stays, and so does its replay.
+TEST(IdempotencyPurgeE2E, AnExpiredChargeRecordIsDeletedAndItsKeyChargesAgainAnUnexpiredOneStays) {
+    ServerProcess server({"idempotency.purge-interval=200ms"});
+    server.wait_ready(60s);
+    constexpr std::int64_t user = 7010;
+    Pg pg;
+    HttpClient client(server.port());
+    const std::int64_t before = pg.balance(user);
+    const auto expired = unique_key("users-purge-expired");
+    const auto live = unique_key("users-purge-live");
+    const auto first = client.post(charge_path(user), charge_body(100, expired));
+    ASSERT_EQ(first.status, 200) << first.body;
+    const auto kept = client.post(charge_path(user), charge_body(10, live));
+    ASSERT_EQ(kept.status, 200) << kept.body;
+
+    // A day later, as far as the record can tell.
+    pg.exec(
+        "UPDATE idempotency_records SET expires_at = now() - interval '1 second' "
+        "WHERE user_id = $1 AND idempotency_key = $2",
+        {std::to_string(user), expired});
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (pg.idempotency_rows(user, expired) != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(pg.idempotency_rows(user, expired), 0) << "the expired record was not deleted";
+    EXPECT_EQ(pg.idempotency_rows(user, live), 1);
+
+    const auto again = client.post(charge_path(user), charge_body(100, expired));
+    ASSERT_EQ(again.status, 200) << again.body;
+    EXPECT_NE(again.body, first.body) << "a new charge, not the replay of the first";
+    const auto replay = client.post(charge_path(user), charge_body(10, live));
+    EXPECT_EQ(replay.body, kept.body);
+    EXPECT_EQ(pg.balance(user), before + 100 + 10 + 100);
+
+    const auto metrics = client.get("/actuator/prometheus").body;
+    EXPECT_GE(prometheus_value(metrics, "idempotency_records_purged_total").value_or(0), 1.0) << metrics;
 }
 
 }  // namespace

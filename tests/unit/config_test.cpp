@@ -57,6 +57,8 @@ const std::vector<std::string> kAllKeys = {
     "payment.stale-after",
     "payment.recovery-interval",
     "payment.full-recovery-interval",
+    "idempotency.purge-interval",
+    "idempotency.purge-batch-size",
     "ranking.key-ttl",
     "ranking.cache-ttl",
     "ranking.backup.interval",
