@@ -213,11 +213,11 @@ int serve(const ops::AppConfig& cfg) {
                                      });
 
     infra::pg::PgOrderRepository orders(pool, flush_barrier);
-    infra::pg::PgPaymentRepository payments(pool, flush_barrier, &outbox_relay);
+    infra::pg::PgPaymentRepository payments(pool, flush_barrier);
     infra::payment::MockPaymentGateway gateway;
     app::CreateOrder create_order(orders, metrics);
     app::GetOrders get_orders(orders);
-    app::PayOrder pay_order(payments, gateway, catalog, metrics, cfg.payment.in_progress_wait);
+    app::PayOrder pay_order(payments, gateway, catalog, outbox_relay, metrics, cfg.payment.in_progress_wait);
     app::CompleteOrder complete_order(create_order, pay_order, orders);
     app::RecoverStalePayments recover_stale_payments(payments, catalog, cfg.payment.stale_after,
                                                      cfg.payment.full_recovery_interval);

@@ -1,9 +1,8 @@
 #pragma once
-// Port: "an outbox event was just committed". The payment repository raises it right after its
-// commit, before its wait for the flush, so the relay publishes at once instead of at its next poll.
-// (Not a database NOTIFY: that takes a database-wide lock through every commit flush and cost
-// 15-25 % of payment throughput; events of other instances are found by their own signal or, after
-// a crash, by polling.)
+// Port: "an outbox event was just committed". The payment use case raises it after its commit so
+// the relay publishes at once instead of at its next poll. (Not a database NOTIFY: that takes a
+// database-wide lock through every commit flush and cost 15-25 % of payment throughput; events of
+// other instances are found by their own signal or, after a crash, by polling.)
 namespace ec::app {
 
 class OutboxSignal {

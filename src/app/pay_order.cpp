@@ -20,10 +20,12 @@ using domain::ErrorCode;
 using Kind = ReserveOutcome::Kind;
 
 PayOrder::PayOrder(PaymentRepository& payments, PaymentGateway& gateway, ProductCatalog& catalog,
-                   ops::MetricsRegistry& metrics, std::chrono::milliseconds in_progress_wait)
+                   OutboxSignal& outbox, ops::MetricsRegistry& metrics,
+                   std::chrono::milliseconds in_progress_wait)
     : payments_(payments),
       gateway_(gateway),
       catalog_(catalog),
+      outbox_(outbox),
       in_progress_wait_(in_progress_wait),
       succeeded_(metrics.counter("payment", "Order payments", {{"result", "success"}})),
       failed_(metrics.counter("payment", "Order payments", {{"result", "failure"}})) {}
@@ -116,7 +118,11 @@ asio::awaitable<domain::PaymentReceipt> PayOrder::pay(std::int64_t order_id, std
     if (result.approved) {
         auto receipt =
             co_await payments_.complete(order_id, user_id, key, r, "PG_APPROVED: " + result.transaction_id);
-        if (receipt) co_return std::move(*receipt);
+        if (receipt) {
+            outbox_
+                .notify();  // the commit wrote an OrderCompleted event: publish it now, not at the next poll
+            co_return std::move(*receipt);
+        }
         throw DomainError(ErrorCode::PaymentDeclined,
                           "The payment was rolled back before it could complete. " + order);
     }

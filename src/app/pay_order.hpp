@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "app/outbox_signal.hpp"
 #include "app/payment_gateway.hpp"
 #include "app/payment_repository.hpp"
 #include "app/product_catalog.hpp"
@@ -20,7 +21,7 @@ namespace ec::app {
 class PayOrder {
 public:
     PayOrder(PaymentRepository& payments, PaymentGateway& gateway, ProductCatalog& catalog,
-             ops::MetricsRegistry& metrics, std::chrono::milliseconds in_progress_wait);
+             OutboxSignal& outbox, ops::MetricsRegistry& metrics, std::chrono::milliseconds in_progress_wait);
     boost::asio::awaitable<domain::PaymentReceipt> execute(std::int64_t order_id, std::int64_t user_id,
                                                            const std::string& idempotency_key);
 
@@ -34,6 +35,7 @@ private:
     PaymentRepository& payments_;
     PaymentGateway& gateway_;
     ProductCatalog& catalog_;
+    OutboxSignal& outbox_;
     std::chrono::milliseconds in_progress_wait_;
     ops::Counter& succeeded_;
     ops::Counter& failed_;

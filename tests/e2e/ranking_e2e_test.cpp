@@ -295,7 +295,7 @@ TEST(OutboxParkingE2E, AnEventThatKeepsFailingIsParkedAndLaterPaymentsStillReach
     EXPECT_EQ(as_i64(top.json().at("salesCount")), 7) << top.body;
 }
 
-// The payment wakes the relay itself, right after its completion commits (PgPaymentRepository raises
+// The payment wakes the relay itself once its completion is committed and durable (PayOrder raises
 // app::OutboxSignal): with a poll only every 30 s, a paid order still reaches the ranking at once.
 TEST(OutboxSignalE2E, APaidOrderReachesTheRankingWithoutWaitingForTheRelaysPoll) {
     ServerProcess server({"outbox.poll-interval=30s"});

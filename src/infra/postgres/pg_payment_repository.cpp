@@ -96,7 +96,6 @@ boost::asio::awaitable<std::optional<domain::PaymentReceipt>> PgPaymentRepositor
                                  transmission, reserved.amount, reserved.balance);
     }
     if (r.text(0, 0) != "COMPLETED") co_return std::nullopt;
-    if (committed_events_) committed_events_->notify();  // publish now, not at the relay's next poll
     if (barrier_) co_await barrier_->wait();
     co_return receipt_from(r.text(0, 1));
 }

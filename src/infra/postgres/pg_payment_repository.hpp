@@ -1,7 +1,6 @@
 #pragma once
 #include <memory>
 
-#include "app/outbox_signal.hpp"
 #include "app/payment_repository.hpp"
 
 namespace ec::infra::pg {
@@ -13,13 +12,9 @@ class PgPaymentRepository final : public app::PaymentRepository {
 public:
     // With a `barrier`, a payment's completion commits without a flush wait of its own and is answered
     // after the barrier's shared flush; without one, its commit waits for its own flush.
-    // `committed_events` (the outbox relay) is woken as soon as a completion has committed its
-    // OrderCompleted event, before this payment's own wait for the flush: the relay waits for a flush
-    // round of its own before it publishes, and a wake-up here saves the ranking one round of lag.
     explicit PgPaymentRepository(std::shared_ptr<PgPool> pool,
-                                 std::shared_ptr<WalFlushBarrier> barrier = nullptr,
-                                 app::OutboxSignal* committed_events = nullptr)
-        : pool_(std::move(pool)), barrier_(std::move(barrier)), committed_events_(committed_events) {}
+                                 std::shared_ptr<WalFlushBarrier> barrier = nullptr)
+        : pool_(std::move(pool)), barrier_(std::move(barrier)) {}
     boost::asio::awaitable<app::ReserveOutcome> reserve(std::int64_t order_id, std::int64_t user_id,
                                                         const std::string& key) override;
     boost::asio::awaitable<std::optional<domain::PaymentReceipt>> complete(
@@ -34,7 +29,6 @@ public:
 private:
     std::shared_ptr<PgPool> pool_;
     std::shared_ptr<WalFlushBarrier> barrier_;
-    app::OutboxSignal* committed_events_;
 };
 
 }  // namespace ec::infra::pg
