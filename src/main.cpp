@@ -31,6 +31,7 @@
 #include "app/pay_order.hpp"
 #include "app/product_catalog.hpp"
 #include "app/purge_expired_idempotency_records.hpp"
+#include "app/purge_published_outbox_events.hpp"
 #include "app/rebuild_ranking.hpp"
 #include "app/recover_stale_payments.hpp"
 #include "app/reserve_coupon.hpp"
@@ -236,6 +237,14 @@ int serve(const ops::AppConfig& cfg) {
                                             co_return;
                                         });
 
+    app::PurgePublishedOutboxEvents purge_outbox_events(outbox, metrics, cfg.outbox.retention,
+                                                        cfg.outbox.purge_batch_size, kPurgeBatchesPerRun);
+    ops::PeriodicTask outbox_purge(ioc, "outbox event purge", cfg.outbox.purge_interval,
+                                   [&]() -> asio::awaitable<void> {
+                                       co_await purge_outbox_events.execute();
+                                       co_return;
+                                   });
+
     ops::Health health;
     health.add(
         "db",
@@ -289,6 +298,7 @@ int serve(const ops::AppConfig& cfg) {
     server.start();
     payment_recovery.start();
     idempotency_purge.start();
+    outbox_purge.start();
     ranking_backup.start();
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -297,6 +307,7 @@ int serve(const ops::AppConfig& cfg) {
         spdlog::info("received signal {}, shutting down", signo);
         payment_recovery.stop();
         idempotency_purge.stop();
+        outbox_purge.stop();
         ranking_backup.stop();
         server.shutdown([&] {
             outbox_relay.stop();   // events of in-flight payments are published; later ones at next start
@@ -324,6 +335,16 @@ int rebuild_ranking(const ops::AppConfig& cfg, const std::string& date_text) {
     const auto date = domain::parse_business_date(date_text);
     if (!date) {
         std::cerr << "ranking rebuild: --date must be a date yyyy-MM-dd, got '" << date_text << "'\n";
+        return 2;
+    }
+    // Published events are deleted after outbox.retention; an older day could be rebuilt short.
+    const auto oldest = domain::oldest_day_with_all_events(domain::business_today(), cfg.outbox.retention);
+    if (*date < oldest) {
+        std::cerr
+            << "ranking rebuild: " << date->iso()
+            << " is older than outbox.retention keeps every paid order's event; the oldest day that can "
+               "be rebuilt is "
+            << oldest.iso() << "\n";
         return 2;
     }
     asio::io_context ioc(1);

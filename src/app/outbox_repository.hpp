@@ -6,6 +6,7 @@
 // database and its replacement of the Redis day must not interleave with an event being applied, or
 // that event would be lost (applied before the replacement) or counted twice.
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -64,6 +65,9 @@ public:
     virtual boost::asio::awaitable<OutboxStats> stats() = 0;
     // Reads the day's sales and runs `with` while no relay round can run (waits for running ones).
     virtual boost::asio::awaitable<void> with_day_sales(domain::BusinessDate date, WithDaySales with) = 0;
+    // Deletes up to `limit` published events created more than `older_than` ago, the oldest first, in
+    // one transaction; returns how many it deleted. Unpublished and parked events are kept.
+    virtual boost::asio::awaitable<int> purge_published(std::chrono::milliseconds older_than, int limit) = 0;
 };
 
 }  // namespace ec::app

@@ -66,6 +66,18 @@ BusinessDate business_today() {
     return business_date_of_epoch_us(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
 
+BusinessDate oldest_day_with_all_events(BusinessDate today, std::chrono::milliseconds retention) {
+    using std::chrono::days;
+    const auto whole_days = std::chrono::floor<days>(retention).count();
+    const std::chrono::year_month_day ymd{std::chrono::year{today.year},
+                                          std::chrono::month{static_cast<unsigned>(today.month)},
+                                          std::chrono::day{static_cast<unsigned>(today.day)}};
+    const std::chrono::year_month_day oldest{std::chrono::sys_days{ymd} - days{whole_days - 1}};
+    return BusinessDate{static_cast<int>(oldest.year()),
+                        static_cast<int>(static_cast<unsigned>(oldest.month())),
+                        static_cast<int>(static_cast<unsigned>(oldest.day()))};
+}
+
 void order_ranking(std::vector<RankingEntry>& entries, std::size_t limit) {
     std::sort(entries.begin(), entries.end(), [](const RankingEntry& a, const RankingEntry& b) {
         if (a.sales_count != b.sales_count) return a.sales_count > b.sales_count;

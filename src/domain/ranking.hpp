@@ -1,6 +1,7 @@
 #pragma once
 // The daily sales ranking (SPEC §6): a business day, a product's units sold that day, and the one
 // ordering rule every reader applies (more units first; ties go to the smaller productId).
+#include <chrono>
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,11 @@ BusinessDate require_business_date(std::string_view text, std::string_view field
 // to business.time-zone before anything runs), so this agrees with SQL's `AT TIME ZONE` on it.
 BusinessDate business_date_of_epoch_us(std::int64_t epoch_us);
 BusinessDate business_today();
+
+// The oldest business day all of whose paid orders' events are still kept when published outbox events
+// are deleted `retention` after they were written (outbox.retention): the day that instant falls on
+// may already have lost some, so it is the day after. Whole days only (rounded towards today).
+BusinessDate oldest_day_with_all_events(BusinessDate today, std::chrono::milliseconds retention);
 
 struct RankingEntry {
     std::int64_t product_id = 0;

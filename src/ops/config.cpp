@@ -299,6 +299,13 @@ const std::vector<Binding>& schema() {
                                  [](AppConfig& c) -> Millis& { return c.outbox.retry_backoff; }));
         b.push_back(int_key("outbox.stream-max-length", 1, kIntMax,
                             [](AppConfig& c) -> int& { return c.outbox.stream_max_length; }));
+        // Under 4 days the top products (the last 3 business days) would lose paid orders.
+        b.push_back(duration_key("outbox.retention", Millis{4LL * 24 * 3600 * 1000},
+                                 [](AppConfig& c) -> Millis& { return c.outbox.retention; }));
+        b.push_back(duration_key("outbox.purge-interval", Millis{100},
+                                 [](AppConfig& c) -> Millis& { return c.outbox.purge_interval; }));
+        b.push_back(int_key("outbox.purge-batch-size", 1, 100'000,
+                            [](AppConfig& c) -> int& { return c.outbox.purge_batch_size; }));
 
         b.push_back(duration_key("coupon.reservation-ttl", one_ms,
                                  [](AppConfig& c) -> Millis& { return c.coupon.reservation_ttl; }));
@@ -458,6 +465,14 @@ void check_cross_keys(const AppConfig& config, Origins& origins) {
             origin("datasource.pool.minimum-idle") +
             ") exceeds datasource.pool.maximum-pool-size=" + std::to_string(pool.maximum_pool_size) + " (" +
             origin("datasource.pool.maximum-pool-size") + ")");
+    }
+    // A day still kept in Redis must stay rebuildable from its events (ranking rebuild --date).
+    constexpr Millis kDay{24LL * 3600 * 1000};
+    if (config.outbox.retention < config.ranking.key_ttl + kDay) {
+        throw ConfigError("outbox.retention=" + format_duration(config.outbox.retention) + " (" +
+                          origin("outbox.retention") + ") must be at least ranking.key-ttl + 1d = " +
+                          format_duration(config.ranking.key_ttl + kDay) + " (ranking.key-ttl from " +
+                          origin("ranking.key-ttl") + "): a day still in Redis must stay rebuildable");
     }
     // Seeded accounts have well-known passwords; in production they would be a back door.
     if (config.profile == "prod") {

@@ -86,6 +86,9 @@ struct OutboxConfig {
     int max_attempts = 10;              // failures before an event is parked for an operator
     Millis retry_backoff{1'000};        // first retry delay; doubles per failure, at most 5 minutes
     int stream_max_length = 1'000'000;  // order-completed is trimmed to about this many entries
+    Millis retention{30LL * 24 * 3600 * 1000};  // published events older than this are deleted
+    Millis purge_interval{300'000};             // how often they are looked for
+    int purge_batch_size = 1'000;               // events per delete (one short transaction each)
 };
 
 struct CouponIssuerConfig {

@@ -242,6 +242,14 @@ TEST(RankingRebuildE2E, RebuildRestoresALostDayExactlyAndLaterEventsAreNotCounte
     auto bad = base_args();
     bad.insert(bad.begin(), {"ranking", "rebuild", "--date", "2026-02-30"});
     EXPECT_EQ(run_binary(bad, &output, 30s), 2) << output;
+
+    // A day older than outbox.retention (30 days) may have lost events to the purge: refused.
+    const auto old_day =
+        pg.scalar("SELECT to_char((now() AT TIME ZONE 'Asia/Seoul')::date - 30, 'YYYY-MM-DD')").value();
+    auto too_old = base_args();
+    too_old.insert(too_old.begin(), {"ranking", "rebuild", "--date", old_day});
+    EXPECT_EQ(run_binary(too_old, &output, 30s), 2) << output;
+    EXPECT_NE(output.find("is older than outbox.retention"), std::string::npos) << output;
 }
 
 // An event the relay cannot apply is retried with backoff, then parked after outbox.max-attempts
@@ -315,6 +323,39 @@ TEST(OutboxSignalE2E, APaidOrderReachesTheRankingWithoutWaitingForTheRelaysPoll)
         client.get("/api/products/ranking/product/" + std::to_string(p) + "?date=" + today_iso(pg));
     ASSERT_EQ(answer.status, 200) << answer.body;
     EXPECT_EQ(as_i64(answer.json().at("salesCount")), 3) << answer.body;
+}
+
+// Published events older than outbox.retention are deleted by the periodic purge
+// (outbox.purge-interval); recent and parked events stay.
+TEST(OutboxPurgeE2E, PublishedEventsOlderThanTheRetentionAreDeletedRecentAndParkedOnesStay) {
+    ServerProcess server({"outbox.purge-interval=200ms"});
+    server.wait_ready(60s);
+    Pg pg;
+    // Types no relay knows, already published or parked: no relay claims them.
+    const auto insert = [&](const std::string& type, const std::string& age, bool parked) {
+        return pg.exec(
+            "INSERT INTO outbox_events (event_type, aggregate_id, payload, created_at, published_at, "
+            "parked) VALUES ($1, 0, '{}', now() - $2::interval, "
+            "CASE WHEN $3 THEN NULL ELSE now() - $2::interval END, $3) RETURNING id",
+            {type, age, parked ? "true" : "false"});
+    };
+    const auto old_published = insert("OutboxPurgeE2EOld", "31 days", false);
+    const auto recent_published = insert("OutboxPurgeE2ERecent", "29 days", false);
+    const auto old_parked = insert("OutboxPurgeE2EParked", "40 days", true);
+    const auto exists = [&](const std::string& id) {
+        return pg.int64("SELECT count(*) FROM outbox_events WHERE id = $1", {id}) == 1;
+    };
+
+    const auto deadline = Clock::now() + 10s;
+    while (exists(old_published) && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
+    EXPECT_FALSE(exists(old_published)) << "the old published event was not deleted";
+    EXPECT_TRUE(exists(recent_published));
+    EXPECT_TRUE(exists(old_parked));
+    HttpClient client(server.port());
+    const auto metrics = client.get("/actuator/prometheus").body;
+    EXPECT_GE(prometheus_value(metrics, "outbox_events_purged_total").value_or(0), 1.0) << metrics;
+
+    pg.exec("DELETE FROM outbox_events WHERE id IN ($1, $2)", {recent_published, old_parked});
 }
 
 }  // namespace

@@ -69,6 +69,9 @@ const std::vector<std::string> kAllKeys = {
     "outbox.max-attempts",
     "outbox.retry-backoff",
     "outbox.stream-max-length",
+    "outbox.retention",
+    "outbox.purge-interval",
+    "outbox.purge-batch-size",
     "coupon.reservation-ttl",
     "coupon.issuer.batch-size",
     "coupon.issuer.consumer-name",
@@ -548,6 +551,23 @@ TEST_F(ConfigTest, MinimumIdleCheckSeesTheFinalValues) {
         load("", {{"DATASOURCE_POOL_MAXIMUM_POOL_SIZE", "2"}}, {"datasource.pool.minimum-idle=1"}));
     EXPECT_NE(load_error("", {{"DATASOURCE_POOL_MAXIMUM_POOL_SIZE", "2"}}).find("built-in default"),
               std::string::npos);
+}
+
+TEST_F(ConfigTest, OutboxRetentionCoversEveryDayKeptInRedis) {
+    EXPECT_EQ(load().outbox.retention, std::chrono::hours(30 * 24));
+    EXPECT_EQ(load().outbox.purge_interval, std::chrono::minutes(5));
+    EXPECT_EQ(load().outbox.purge_batch_size, 1000);
+    EXPECT_EQ(load("", {}, {"ranking.key-ttl=3d", "outbox.retention=4d"}).outbox.retention,
+              std::chrono::hours(4 * 24));
+    std::string message = load_error("", {}, {"ranking.key-ttl=5d", "outbox.retention=5d"});
+    EXPECT_NE(
+        message.find("outbox.retention=432000s (--set) must be at least ranking.key-ttl + 1d = 518400s"),
+        std::string::npos)
+        << message;
+    message = load_error("", {}, {"outbox.retention=3d", "ranking.key-ttl=1d"});
+    EXPECT_NE(message.find("outbox.retention"), std::string::npos) << message;
+    EXPECT_NE(message.find("at least 345600s"), std::string::npos)
+        << "the top products need 3 days: " << message;
 }
 
 TEST_F(ConfigTest, ProdRefusesLoadTestUsers) {

@@ -50,6 +50,20 @@ TEST(BusinessDateTest, TheDayOfAnInstantIsThatOfTheProcessZone) {
     EXPECT_EQ(domain::business_date_of_epoch_us(-1), (BusinessDate{1970, 1, 1}));  // 08:59:59 in Seoul
 }
 
+TEST(BusinessDateTest, TheOldestDayWithAllItsEventsIsTheDayAfterTheRetentionsStart) {
+    using std::chrono::hours;
+    const domain::BusinessDate today{2026, 3, 2};
+    EXPECT_EQ(domain::oldest_day_with_all_events(today, hours(30 * 24)), (domain::BusinessDate{2026, 2, 1}));
+    EXPECT_EQ(domain::oldest_day_with_all_events(today, hours(4 * 24)), (domain::BusinessDate{2026, 2, 27}));
+    EXPECT_EQ(domain::oldest_day_with_all_events(today, hours(4 * 24 + 23)),
+              (domain::BusinessDate{2026, 2, 27}))
+        << "partial days round towards today";
+    EXPECT_EQ(domain::oldest_day_with_all_events({2025, 1, 1}, hours(2 * 24)),
+              (domain::BusinessDate{2024, 12, 31}));
+    EXPECT_EQ(domain::oldest_day_with_all_events({2024, 3, 1}, hours(2 * 24)),
+              (domain::BusinessDate{2024, 2, 29}));
+}
+
 TEST(RankingOrderTest, MoreUnitsFirstThenTheSmallerProductId) {
     // A sorted set orders equal scores by member *string*: "10" before "9". The rule is numeric.
     std::vector<RankingEntry> e{{9, 5}, {10, 5}, {3, 7}, {100, 5}, {2, 1}};

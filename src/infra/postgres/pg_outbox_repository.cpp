@@ -122,4 +122,12 @@ awaitable<void> PgOutboxRepository::with_day_sales(domain::BusinessDate date, Wi
     });
 }
 
+awaitable<int> PgOutboxRepository::purge_published(std::chrono::milliseconds older_than, int limit) {
+    auto conn = co_await pool_->acquire();
+    const auto r = co_await conn->query(
+        "SELECT purge_published_outbox_events(now() - $1 * interval '1 millisecond', $2)",
+        static_cast<std::int64_t>(older_than.count()), limit);
+    co_return static_cast<int>(r.int64(0, 0));
+}
+
 }  // namespace ec::infra::pg

@@ -29,6 +29,7 @@ public:
     boost::asio::awaitable<app::DrainResult> drain(int limit, Publish publish) override;
     boost::asio::awaitable<app::OutboxStats> stats() override;
     boost::asio::awaitable<void> with_day_sales(domain::BusinessDate date, WithDaySales with) override;
+    boost::asio::awaitable<int> purge_published(std::chrono::milliseconds older_than, int limit) override;
 
 private:
     std::shared_ptr<PgPool> pool_;

@@ -1,0 +1,195 @@
+// The purges of old rows on a real PostgreSQL, each test in a database of its own:
+// - purge_expired_idempotency_records() (migrations/V025) through PgIdempotencyRecords: expired
+//   COMPLETED and FAILED records go, the oldest first and at most `limit` per call; records not yet
+//   expired, records still PROCESSING (the stale-payment sweep needs them) and records another session
+//   holds stay;
+// - purge_published_outbox_events() (V026) through PgOutboxRepository: published events older than
+//   the retention go, the oldest first and at most `limit` per call; unpublished, parked and recent
+//   events and events another session holds stay.
+#include "infra/postgres/pg_idempotency_records.hpp"
+#include "infra/postgres/pg_outbox_repository.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "infra/postgres/migrator.hpp"
+#include "infra/postgres/pg_pool.hpp"
+#include "ops/embedded_file.hpp"
+#include "ops/metrics.hpp"
+#include "support/pg_admin.hpp"
+#include "support/run_on_strand.hpp"
+#include "support/scratch_database.hpp"
+#include "support/test_env.hpp"
+
+namespace ec::infra::pg {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Admin = ec::test::PgAdmin;
+
+class PurgeTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
+        ops::DatasourceConfig ds;
+        ds.url = db_.url();
+        ds.pool.maximum_pool_size = 2;
+        ds.pool.minimum_idle = 0;
+        ds.pool.connection_timeout = 5s;
+        pool_ = PgPool::create(ioc_, ds, metrics_, "purge");
+        pool_->start();
+        ec::test::run_on_strand(
+            ioc_,
+            [&]() -> asio::awaitable<void> {
+                co_await migrate(*pool_, parse_migrations(embedded_migrations()));
+                co_return;
+            },
+            60s);
+    }
+
+    void TearDown() override {
+        pool_->stop();
+        pool_.reset();
+        work_.reset();
+        for (auto& t : threads_) t.join();
+    }
+
+    asio::io_context ioc_;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
+    std::vector<std::thread> threads_;
+    ops::MetricsRegistry metrics_;
+    std::shared_ptr<PgPool> pool_;
+    ec::test::ScratchDatabase db_{"purge"};  // dropped after TearDown has stopped the pool
+};
+
+class IdempotencyPurgeTest : public PurgeTest {
+protected:
+    int purge(int limit) {
+        PgIdempotencyRecords records(pool_);
+        return ec::test::run_on_strand(
+            ioc_, [&]() { return records.purge_expired(limit); }, 30s);
+    }
+
+    // One record of user 1; `expires` is an SQL expression.
+    void insert(const std::string& key, const std::string& operation, const std::string& status,
+                const std::string& expires) {
+        Admin(db_.url()).exec(
+            "INSERT INTO idempotency_records (user_id, operation, idempotency_key, request_fingerprint, "
+            "status, expires_at) VALUES (1, $1, $2, 'fp', $3, " +
+                expires + ")",
+            {operation, key, status});
+    }
+
+    // The keys still there, in key order.
+    std::string keys() {
+        return Admin(db_.url()).exec(
+            "SELECT coalesce(string_agg(idempotency_key, ',' ORDER BY idempotency_key), '') "
+            "FROM idempotency_records");
+    }
+};
+
+TEST_F(IdempotencyPurgeTest, ExpiredFinishedRecordsGoOldestFirstInBoundedBatches) {
+    insert("a-processing", "PAYMENT", "PROCESSING", "now() - interval '3 days'");  // the oldest
+    insert("b-completed", "CHARGE", "COMPLETED", "now() - interval '2 days'");
+    insert("c-failed", "PAYMENT", "FAILED", "now() - interval '1 day'");
+    insert("d-completed", "PAYMENT", "COMPLETED", "now() - interval '1 second'");
+    insert("e-live", "CHARGE", "COMPLETED", "now() + interval '1 day'");
+
+    EXPECT_EQ(purge(2), 2);
+    EXPECT_EQ(keys(), "a-processing,d-completed,e-live") << "the two oldest finished ones first";
+    EXPECT_EQ(purge(2), 1);
+    EXPECT_EQ(keys(), "a-processing,e-live");
+    EXPECT_EQ(purge(2), 0);
+    EXPECT_EQ(keys(), "a-processing,e-live") << "PROCESSING and unexpired records stay";
+}
+
+TEST_F(IdempotencyPurgeTest, ARecordAnotherSessionHoldsIsSkippedNotWaitedFor) {
+    insert("a-held", "CHARGE", "COMPLETED", "now() - interval '2 days'");
+    insert("b-free", "CHARGE", "COMPLETED", "now() - interval '1 day'");
+    Admin holder(db_.url());
+    holder.exec("BEGIN");
+    holder.exec("SELECT 1 FROM idempotency_records WHERE idempotency_key = 'a-held' FOR UPDATE");
+
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(purge(10), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    EXPECT_EQ(keys(), "a-held");
+
+    holder.exec("COMMIT");
+    EXPECT_EQ(purge(10), 1);
+    EXPECT_EQ(keys(), "");
+}
+
+class OutboxPurgeTest : public PurgeTest {
+protected:
+    int purge(std::chrono::milliseconds older_than, int limit) {
+        PgOutboxRepository outbox(pool_, 10, 1s, "UTC");
+        return ec::test::run_on_strand(
+            ioc_, [&]() { return outbox.purge_published(older_than, limit); }, 30s);
+    }
+
+    // One event whose aggregate (order) id names it; `created` and `published` are SQL expressions.
+    void insert(int order, const std::string& created, const std::string& published, bool parked = false) {
+        Admin(db_.url()).exec(
+            "INSERT INTO outbox_events (event_type, aggregate_id, payload, created_at, "
+            "published_at, parked) VALUES ('OrderCompleted', $1, '{}', " +
+                created + ", " + published + ", $2)",
+            {std::to_string(order), parked ? "true" : "false"});
+    }
+
+    // The events still there, by aggregate id.
+    std::string orders() {
+        return Admin(db_.url()).exec(
+            "SELECT coalesce(string_agg(aggregate_id::text, ',' ORDER BY aggregate_id), '') FROM "
+            "outbox_events");
+    }
+};
+
+constexpr auto kThirtyDays = std::chrono::hours(30 * 24);
+
+TEST_F(OutboxPurgeTest, PublishedEventsOlderThanTheRetentionGoOldestFirstInBoundedBatches) {
+    insert(1, "now() - interval '40 days'", "NULL");                        // unpublished, the oldest
+    insert(2, "now() - interval '39 days'", "NULL", true);                  // parked
+    insert(3, "now() - interval '38 days'", "now() - interval '38 days'");  // published
+    insert(4, "now() - interval '31 days'", "now() - interval '31 days'");  // published
+    insert(5, "now() - interval '30 days 1 hour'",
+           "now() - interval '30 days'");                                   // published, just old enough
+    insert(6, "now() - interval '29 days'", "now() - interval '29 days'");  // published, kept
+    insert(7, "now()", "now()");
+
+    EXPECT_EQ(purge(kThirtyDays, 2), 2);
+    EXPECT_EQ(orders(), "1,2,5,6,7") << "the two oldest published ones first";
+    EXPECT_EQ(purge(kThirtyDays, 2), 1);
+    EXPECT_EQ(orders(), "1,2,6,7");
+    EXPECT_EQ(purge(kThirtyDays, 2), 0);
+    EXPECT_EQ(orders(), "1,2,6,7") << "unpublished, parked and recent events stay";
+    EXPECT_EQ(purge(std::chrono::hours(24), 10), 1) << "the retention is the caller's";
+    EXPECT_EQ(orders(), "1,2,7");
+}
+
+TEST_F(OutboxPurgeTest, AnEventAnotherSessionHoldsIsSkippedNotWaitedFor) {
+    insert(1, "now() - interval '40 days'", "now() - interval '40 days'");
+    insert(2, "now() - interval '35 days'", "now() - interval '35 days'");
+    Admin holder(db_.url());
+    holder.exec("BEGIN");
+    holder.exec("SELECT 1 FROM outbox_events WHERE aggregate_id = 1 FOR UPDATE");
+
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(purge(kThirtyDays, 10), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    EXPECT_EQ(orders(), "1");
+
+    holder.exec("COMMIT");
+    EXPECT_EQ(purge(kThirtyDays, 10), 1);
+    EXPECT_EQ(orders(), "");
+}
+
+}  // namespace
+}  // namespace ec::infra::pg
