@@ -32,11 +32,11 @@ double seconds_since(Clock::time_point t) {
 // (by whoever returns one) or a timeout (by the waiter's timer). So a handed-over connection can
 // never be lost to a race between the two.
 struct PgPool::Waiter {
-    Waiter(asio::any_io_executor ex, std::source_location w, bool cont)
+    Waiter(asio::any_io_executor ex, ops::CallSite w, bool cont)
         : channel(ex, 1), timer(ex), where(w), continuation(cont) {}
     asio::experimental::concurrent_channel<void(boost::system::error_code, PgConnection*)> channel;
     asio::steady_timer timer;
-    std::source_location where;
+    ops::CallSite where;
     bool continuation;
 };
 
@@ -149,11 +149,11 @@ asio::awaitable<std::unique_ptr<PgConnection>> PgPool::open_connection() {
     co_return conn;
 }
 
-void PgPool::mark_active(const PgConnection& conn, std::source_location where) {
+void PgPool::mark_active(const PgConnection& conn, ops::CallSite where) {
     active_.push_back(ActiveInfo{conn.id(), Clock::now(), where});
 }
 
-asio::awaitable<Lease> PgPool::acquire(AcquirePriority priority, std::source_location where) {
+asio::awaitable<Lease> PgPool::acquire(AcquirePriority priority, ops::CallSite where) {
     const auto started = Clock::now();
     const auto executor = co_await asio::this_coro::executor;
     std::unique_ptr<PgConnection> got;
@@ -387,8 +387,8 @@ asio::awaitable<void> PgPool::housekeeping() {
                         spdlog::warn(
                             "{} - Connection leak detection triggered for connection {} held for {}ms, "
                             "acquired at {}:{} ({})",
-                            name_, a.id, duration_cast<milliseconds>(now - a.since).count(),
-                            a.where.file_name(), a.where.line(), a.where.function_name());
+                            name_, a.id, duration_cast<milliseconds>(now - a.since).count(), a.where.file,
+                            a.where.line, a.where.function);
                     }
                 }
             }

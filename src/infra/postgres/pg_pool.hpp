@@ -10,11 +10,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <source_location>
 #include <string>
 #include <vector>
 
 #include "infra/postgres/pg_connection.hpp"
+#include "ops/call_site.hpp"
 #include "ops/config.hpp"
 
 namespace ec::ops {
@@ -72,15 +72,15 @@ public:
     // Waits at most connection-timeout for a connection; throws PgUnavailable (counted in
     // hikaricp_connections_timeout_total) otherwise. `where` is the acquiring call site, logged by
     // leak detection.
-    boost::asio::awaitable<Lease> acquire(std::source_location where = std::source_location::current()) {
+    boost::asio::awaitable<Lease> acquire(ops::CallSite where = ops::CallSite::current()) {
         return acquire(AcquirePriority::New, where);
     }
     boost::asio::awaitable<Lease> acquire(AcquirePriority priority,
-                                          std::source_location where = std::source_location::current());
+                                          ops::CallSite where = ops::CallSite::current());
 
     // Runs `body` inside BEGIN/COMMIT on one connection; ROLLBACK when it throws (then rethrows).
     template <typename F>
-    auto transaction(F body, std::source_location where = std::source_location::current())
+    auto transaction(F body, ops::CallSite where = ops::CallSite::current())
         -> decltype(body(std::declval<PgConnection&>()));
 
     PoolStats stats() const;
@@ -93,7 +93,7 @@ private:
     struct ActiveInfo {
         std::uint64_t id;
         std::chrono::steady_clock::time_point since;
-        std::source_location where;
+        ops::CallSite where;
         bool leak_reported = false;
     };
 
@@ -107,7 +107,7 @@ private:
     boost::asio::awaitable<std::unique_ptr<PgConnection>> open_connection();
     boost::asio::awaitable<void> housekeeping();
     void register_metrics();
-    void mark_active(const PgConnection& conn, std::source_location where);
+    void mark_active(const PgConnection& conn, ops::CallSite where);
 
     boost::asio::io_context& ioc_;
     ops::DatasourceConfig config_;

@@ -5,8 +5,7 @@
 namespace ec::infra::pg {
 
 template <typename F>
-auto PgPool::transaction(F body, std::source_location where)
-    -> decltype(body(std::declval<PgConnection&>())) {
+auto PgPool::transaction(F body, ops::CallSite where) -> decltype(body(std::declval<PgConnection&>())) {
     Lease lease = co_await acquire(where);
     co_await lease->execute("BEGIN");
     std::exception_ptr failure;
