@@ -340,11 +340,10 @@ int rebuild_ranking(const ops::AppConfig& cfg, const std::string& date_text) {
     // Published events are deleted after outbox.retention; an older day could be rebuilt short.
     const auto oldest = domain::oldest_day_with_all_events(domain::business_today(), cfg.outbox.retention);
     if (*date < oldest) {
-        std::cerr
-            << "ranking rebuild: " << date->iso()
-            << " is older than outbox.retention keeps every paid order's event; the oldest day that can "
-               "be rebuilt is "
-            << oldest.iso() << "\n";
+        std::cerr << "ranking rebuild: " << date->iso()
+                  << " is outside outbox.retention (published events older than it are deleted); the oldest "
+                     "day that can be rebuilt is "
+                  << oldest.iso() << "\n";
         return 2;
     }
     asio::io_context ioc(1);
