@@ -11,87 +11,60 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "infra/postgres/migrator.hpp"
-#include "infra/postgres/pg_pool.hpp"
-#include "ops/embedded_file.hpp"
-#include "ops/metrics.hpp"
+#include "support/migrated_scratch_pool.hpp"
 #include "support/pg_admin.hpp"
 #include "support/run_on_strand.hpp"
-#include "support/scratch_database.hpp"
 #include "support/test_env.hpp"
 
 namespace ec::infra::pg {
 namespace {
 
-namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Admin = ec::test::PgAdmin;
 
 class PurgeTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
-        ops::DatasourceConfig ds;
-        ds.url = db_.url();
-        ds.pool.maximum_pool_size = 2;
-        ds.pool.minimum_idle = 0;
-        ds.pool.connection_timeout = 5s;
-        pool_ = PgPool::create(ioc_, ds, metrics_, "purge");
-        pool_->start();
-        ec::test::run_on_strand(
-            ioc_,
-            [&]() -> asio::awaitable<void> {
-                co_await migrate(*pool_, parse_migrations(embedded_migrations()));
-                co_return;
-            },
-            60s);
+        pg_.emplace("purge", [](ops::DatasourceConfig& ds) {
+            ds.pool.maximum_pool_size = 2;
+            ds.pool.minimum_idle = 0;
+            ds.pool.connection_timeout = 5s;
+        });
     }
+    void TearDown() override { pg_.reset(); }
 
-    void TearDown() override {
-        pool_->stop();
-        pool_.reset();
-        work_.reset();
-        for (auto& t : threads_) t.join();
-    }
-
-    asio::io_context ioc_;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
-    std::vector<std::thread> threads_;
-    ops::MetricsRegistry metrics_;
-    std::shared_ptr<PgPool> pool_;
-    ec::test::ScratchDatabase db_{"purge"};  // dropped after TearDown has stopped the pool
+    std::optional<ec::test::MigratedScratchPool> pg_;
 };
 
 class IdempotencyPurgeTest : public PurgeTest {
 protected:
     int purge(int limit) {
-        PgIdempotencyRecords records(pool_);
+        PgIdempotencyRecords records(pg_->pool());
         return ec::test::run_on_strand(
-            ioc_, [&]() { return records.purge_expired(limit); }, 30s);
+            pg_->ioc(), [&]() { return records.purge_expired(limit); }, 30s);
     }
 
     // One record of user 1; `expires` is an SQL expression.
     void insert(const std::string& key, const std::string& operation, const std::string& status,
                 const std::string& expires) {
-        Admin(db_.url()).exec(
-            "INSERT INTO idempotency_records (user_id, operation, idempotency_key, request_fingerprint, "
-            "status, expires_at) VALUES (1, $1, $2, 'fp', $3, " +
-                expires + ")",
-            {operation, key, status});
+        Admin(pg_->url())
+            .exec(
+                "INSERT INTO idempotency_records (user_id, operation, idempotency_key, request_fingerprint, "
+                "status, expires_at) VALUES (1, $1, $2, 'fp', $3, " +
+                    expires + ")",
+                {operation, key, status});
     }
 
     // The keys still there, in key order.
     std::string keys() {
-        return Admin(db_.url()).exec(
-            "SELECT coalesce(string_agg(idempotency_key, ',' ORDER BY idempotency_key), '') "
-            "FROM idempotency_records");
+        return Admin(pg_->url())
+            .exec(
+                "SELECT coalesce(string_agg(idempotency_key, ',' ORDER BY idempotency_key), '') "
+                "FROM idempotency_records");
     }
 };
 
@@ -113,7 +86,7 @@ TEST_F(IdempotencyPurgeTest, ExpiredFinishedRecordsGoOldestFirstInBoundedBatches
 TEST_F(IdempotencyPurgeTest, ARecordAnotherSessionHoldsIsSkippedNotWaitedFor) {
     insert("a-held", "CHARGE", "COMPLETED", "now() - interval '2 days'");
     insert("b-free", "CHARGE", "COMPLETED", "now() - interval '1 day'");
-    Admin holder(db_.url());
+    Admin holder(pg_->url());
     holder.exec("BEGIN");
     holder.exec("SELECT 1 FROM idempotency_records WHERE idempotency_key = 'a-held' FOR UPDATE");
 
@@ -130,25 +103,27 @@ TEST_F(IdempotencyPurgeTest, ARecordAnotherSessionHoldsIsSkippedNotWaitedFor) {
 class OutboxPurgeTest : public PurgeTest {
 protected:
     int purge(std::chrono::milliseconds older_than, int limit) {
-        PgOutboxRepository outbox(pool_, 10, 1s, "UTC");
+        PgOutboxRepository outbox(pg_->pool(), 10, 1s, "UTC");
         return ec::test::run_on_strand(
-            ioc_, [&]() { return outbox.purge_published(older_than, limit); }, 30s);
+            pg_->ioc(), [&]() { return outbox.purge_published(older_than, limit); }, 30s);
     }
 
     // One event whose aggregate (order) id names it; `created` and `published` are SQL expressions.
     void insert(int order, const std::string& created, const std::string& published, bool parked = false) {
-        Admin(db_.url()).exec(
-            "INSERT INTO outbox_events (event_type, aggregate_id, payload, created_at, "
-            "published_at, parked) VALUES ('OrderCompleted', $1, '{}', " +
-                created + ", " + published + ", $2)",
-            {std::to_string(order), parked ? "true" : "false"});
+        Admin(pg_->url())
+            .exec(
+                "INSERT INTO outbox_events (event_type, aggregate_id, payload, created_at, "
+                "published_at, parked) VALUES ('OrderCompleted', $1, '{}', " +
+                    created + ", " + published + ", $2)",
+                {std::to_string(order), parked ? "true" : "false"});
     }
 
     // The events still there, by aggregate id.
     std::string orders() {
-        return Admin(db_.url()).exec(
-            "SELECT coalesce(string_agg(aggregate_id::text, ',' ORDER BY aggregate_id), '') FROM "
-            "outbox_events");
+        return Admin(pg_->url())
+            .exec(
+                "SELECT coalesce(string_agg(aggregate_id::text, ',' ORDER BY aggregate_id), '') FROM "
+                "outbox_events");
     }
 };
 
@@ -177,7 +152,7 @@ TEST_F(OutboxPurgeTest, PublishedEventsOlderThanTheRetentionGoOldestFirstInBound
 TEST_F(OutboxPurgeTest, AnEventAnotherSessionHoldsIsSkippedNotWaitedFor) {
     insert(1, "now() - interval '40 days'", "now() - interval '40 days'");
     insert(2, "now() - interval '35 days'", "now() - interval '35 days'");
-    Admin holder(db_.url());
+    Admin holder(pg_->url());
     holder.exec("BEGIN");
     holder.exec("SELECT 1 FROM outbox_events WHERE aggregate_id = 1 FOR UPDATE");
 

@@ -26,6 +26,7 @@
 #include "infra/postgres/pg_product_repository.hpp"
 #include "ops/embedded_file.hpp"
 #include "ops/metrics.hpp"
+#include "support/migrated_scratch_pool.hpp"
 #include "support/pg_admin.hpp"
 #include "support/run_on_strand.hpp"
 #include "support/scratch_database.hpp"
@@ -53,39 +54,27 @@ class QueryPlanTest : public ::testing::Test {
 protected:
     template <class F>
     auto run(F&& f) {
-        return ec::test::run_on_strand(ioc_, std::forward<F>(f), 60s);
+        return ec::test::run_on_strand(pg_->ioc(), std::forward<F>(f), 60s);
     }
 
     void SetUp() override {
-        for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
-
-        ops::DatasourceConfig ds;
-        ds.url = url_;
-        ds.statement_timeout = 10s;
-        ds.pool.maximum_pool_size = 1;  // one session: its cached plans are the ones under test
-        ds.pool.minimum_idle = 1;
-        ds.pool.connection_timeout = 5s;
-        pool_ = PgPool::create(ioc_, ds, metrics_, "plans");
-        pool_->start();
-        run([&]() -> asio::awaitable<void> {
-            co_await migrate(*pool_, parse_migrations(embedded_migrations()));
-            co_return;
+        pg_.emplace("plans", [](ops::DatasourceConfig& ds) {
+            ds.statement_timeout = 10s;
+            ds.pool.maximum_pool_size = 1;  // one session: its cached plans are the ones under test
+            ds.pool.minimum_idle = 1;
+            ds.pool.connection_timeout = 5s;
         });
+        url_ = pg_->url();
     }
 
-    void TearDown() override {
-        pool_->stop();
-        pool_.reset();
-        work_.reset();
-        for (auto& t : threads_) t.join();
-    }
+    void TearDown() override { pg_.reset(); }
 
     // The server's counters for `table` once `ready` holds for them. Backends report their counters
     // when they go idle, at most about once a second; the pooled session is asked to report at once.
     template <class Ready>
     TableCounters counters_once(const std::string& table, Ready ready) {
         run([&]() -> asio::awaitable<void> {
-            auto conn = co_await pool_->acquire();
+            auto conn = co_await pg_->pool()->acquire();
             co_await conn->execute("SELECT pg_stat_force_next_flush()");
             co_return;
         });
@@ -135,7 +124,7 @@ protected:
 
     // Creates `n` orders of two lines each (products spread over the 300); returns their ids.
     std::vector<std::int64_t> create_orders(std::int64_t user, std::int64_t first_product, int n) {
-        PgOrderRepository orders(pool_);
+        PgOrderRepository orders(pg_->pool());
         std::vector<std::int64_t> ids;
         run([&]() -> asio::awaitable<void> {
             for (int i = 0; i < n; ++i) {
@@ -168,7 +157,7 @@ protected:
     // completion (the gateway approved) or the compensation (it declined).
     void pay(std::int64_t user, const std::vector<std::int64_t>& orders,
              Gateway gateway = Gateway::Approves) {
-        PgPaymentRepository payments(pool_);
+        PgPaymentRepository payments(pg_->pool());
         run([&]() -> asio::awaitable<void> {
             for (const auto order : orders) {
                 const auto key = "pay-" + std::to_string(order);
@@ -199,13 +188,8 @@ protected:
         co_return std::vector<app::OutboxFailure>{};
     }
 
-    asio::io_context ioc_;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
-    std::vector<std::thread> threads_;
-    ops::MetricsRegistry metrics_;
-    std::shared_ptr<PgPool> pool_;
-    ec::test::ScratchDatabase db_{"plans"};  // dropped after TearDown has stopped the pool
-    std::string url_ = db_.url();
+    std::optional<ec::test::MigratedScratchPool> pg_;
+    std::string url_;  // the scratch database's
 };
 
 TEST_F(QueryPlanTest, OrderCreationLooksEachProductUpByItsKey) {
@@ -395,8 +379,8 @@ TEST_F(QueryPlanTest, PaymentsUpdateTheOrderInPlaceAndPaidOrdersAreFoundThroughT
     std::vector<domain::TopProduct> top;
     long long day_units = 0;
     std::size_t day_events = 0;
-    PgProductRepository products(pool_);
-    PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
+    PgProductRepository products(pg_->pool());
+    PgOutboxRepository outbox(pg_->pool(), 5, 100ms, "Asia/Seoul");
     run([&]() -> asio::awaitable<void> {
         for (int i = 0; i < 7; ++i) top = co_await products.top_selling(3, 1000, "Asia/Seoul");
         const auto today = domain::parse_business_date(
@@ -427,7 +411,7 @@ TEST_F(QueryPlanTest, PaymentsUpdateTheOrderInPlaceAndPaidOrdersAreFoundThroughT
 }
 
 TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
-    PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
+    PgOutboxRepository outbox(pg_->pool(), 5, 100ms, "Asia/Seoul");
     // The relay starts on an empty outbox and first sees a trickle of events: more than five rounds
     // and stats on an empty table, then more than five rounds that claim and mark one event each.
     Admin db(url_);
@@ -472,7 +456,7 @@ TEST_F(QueryPlanTest, OutboxClaimsAndStatsStayOnTheIndexesAsTheOutboxGrows) {
 }
 
 TEST_F(QueryPlanTest, OutboxClaimsStepOverTheEventsPublishedSinceTheLastVacuum) {
-    PgOutboxRepository outbox(pool_, 5, 100ms, "Asia/Seoul");
+    PgOutboxRepository outbox(pg_->pool(), 5, 100ms, "Asia/Seoul");
     Admin db(url_);
     // 20,000 events published since the last vacuum (which does not come during the test): their old
     // versions stay, and so do their entries in the index of unpublished events. Their heap order is
@@ -550,7 +534,7 @@ TEST_F(QueryPlanTest, TheStalePaymentSweepReadsOnlyTheRecentRecordsUnlessItIsAFu
     const auto before =
         counters_once("idempotency_records", [](const TableCounters& c) { return c.n_tup_ins >= 25002; });
 
-    PgPaymentRepository payments(pool_);
+    PgPaymentRepository payments(pg_->pool());
     std::vector<std::int64_t> released;
     run([&]() -> asio::awaitable<void> {
         for (int i = 0; i < 8; ++i) {  // more than five: past the switch to a cached plan, were there one
