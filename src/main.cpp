@@ -237,7 +237,11 @@ int serve(const ops::AppConfig& cfg) {
                                             co_return;
                                         });
 
-    app::PurgePublishedOutboxEvents purge_outbox_events(outbox, metrics, cfg.outbox.retention,
+    // On the request pool, like the idempotency purge: the relay's one connection stays the relay's,
+    // so a purge batch never delays a relay round (the ranking's lag).
+    infra::pg::PgOutboxRepository outbox_upkeep(pool, cfg.outbox.max_attempts, cfg.outbox.retry_backoff,
+                                                cfg.business.time_zone);
+    app::PurgePublishedOutboxEvents purge_outbox_events(outbox_upkeep, metrics, cfg.outbox.retention,
                                                         cfg.outbox.purge_batch_size, kPurgeBatchesPerRun);
     ops::PeriodicTask outbox_purge(ioc, "outbox event purge", cfg.outbox.purge_interval,
                                    [&]() -> asio::awaitable<void> {
