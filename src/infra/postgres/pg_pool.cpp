@@ -32,7 +32,7 @@ double seconds_since(Clock::time_point t) {
 // (by whoever returns one) or a timeout (by the waiter's timer). So a handed-over connection can
 // never be lost to a race between the two.
 struct PgPool::Waiter {
-    Waiter(asio::any_io_executor ex, ops::CallSite w, bool cont)
+    Waiter(const asio::any_io_executor& ex, ops::CallSite w, bool cont)
         : channel(ex, 1), timer(ex), where(w), continuation(cont) {}
     asio::experimental::concurrent_channel<void(boost::system::error_code, PgConnection*)> channel;
     asio::steady_timer timer;
@@ -47,14 +47,14 @@ Lease::Lease(std::shared_ptr<PgPool> pool, std::unique_ptr<PgConnection> conn)
 Lease::Lease(Lease&& other) noexcept = default;
 Lease& Lease::operator=(Lease&& other) noexcept {
     if (this != &other) {
-        if (conn_ && pool_) pool_->give_back(std::move(conn_));
+        if (conn_ && pool_) pool_->release(std::move(conn_));
         pool_ = std::move(other.pool_);
         conn_ = std::move(other.conn_);
     }
     return *this;
 }
 Lease::~Lease() {
-    if (conn_ && pool_) pool_->give_back(std::move(conn_));
+    if (conn_ && pool_) pool_->release(std::move(conn_));
 }
 
 // ---------------------------------------------------------------- PgPool
@@ -88,7 +88,8 @@ PgPool::~PgPool() = default;
 void PgPool::register_metrics() {
     const ops::Labels labels{{"pool", name_}};
     auto weak = weak_from_this();
-    auto gauge = [&](const char* name, const char* help, std::function<double(const PoolStats&)> pick) {
+    auto gauge = [&](const char* name, const char* help,
+                     const std::function<double(const PoolStats&)>& pick) {
         metrics_.gauge_fn(name, help, labels, [weak, pick] {
             auto self = weak.lock();
             return self ? pick(self->stats()) : 0.0;
@@ -272,6 +273,17 @@ void PgPool::hand_over(std::unique_ptr<PgConnection> conn) {
         }
     }
     if (waiter) waiter->channel.try_send(boost::system::error_code{}, conn.release());
+}
+
+void PgPool::release(std::unique_ptr<PgConnection> conn) noexcept {
+    // A lease ends in a destructor or a move: nothing may escape from there. Only an allocation can
+    // fail in give_back; the connection is then closed, and the pool may count it as open until it
+    // restarts (one slot short), which the log says rather than terminating the process.
+    try {
+        give_back(std::move(conn));
+    } catch (const std::exception& e) {
+        spdlog::error("{} - a returned connection was dropped: {}", name_, e.what());
+    }
 }
 
 void PgPool::give_back(std::unique_ptr<PgConnection> conn) {

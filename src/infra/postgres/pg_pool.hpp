@@ -99,6 +99,7 @@ private:
 
     PgPool(boost::asio::io_context& ioc, const ops::DatasourceConfig& config, ops::MetricsRegistry& metrics,
            std::string name);
+    void release(std::unique_ptr<PgConnection> conn) noexcept;  // give_back, for Lease
     void give_back(std::unique_ptr<PgConnection> conn);
     void hand_over(std::unique_ptr<PgConnection> conn);  // to the first waiter, else idle
     void discard_locked();
